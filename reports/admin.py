@@ -1,0 +1,1 @@
+"""Admin for topics, reports, revisions and the editorial desk."""

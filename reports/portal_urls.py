@@ -1,0 +1,7 @@
+"""URLs of the subscriber portal, mounted at /reports/."""
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "portal"
+
+urlpatterns: list[URLPattern | URLResolver] = []
