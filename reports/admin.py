@@ -1,1 +1,0 @@
-"""Admin for topics, reports, revisions and the editorial desk."""

@@ -1,0 +1,10 @@
+"""The desk's admin, one module per area:
+
+- `topics`: topics, article matches and generation jobs (drafting)
+- `desk`: reports, revisions, review comments and the audit log (editing)
+- `publications`: publications, downloads and follows (publishing)
+"""
+
+from reports.admin import desk, publications, topics
+
+__all__ = ["desk", "publications", "topics"]
