@@ -72,6 +72,7 @@ serve: system-run $(VENV)/.installed-run
 	@test -n "$$CELERY_BROKER_URL" || { echo "make serve needs CELERY_BROKER_URL (redis://...)"; exit 2; }
 	DEBUG=$${DEBUG:-0} $(PY) manage.py migrate --noinput -v0
 	DEBUG=$${DEBUG:-0} $(PY) manage.py collectstatic --noinput -v0
+	mkdir -p var
 	DEBUG=$${DEBUG:-0} scripts/serve
 
 clean:
