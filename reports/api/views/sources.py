@@ -1,0 +1,119 @@
+"""Where reports come from: topics, feeds and their health, articles and
+analysts' annotations of them."""
+
+from django.db.models import Prefetch, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from feeds.models import Annotation, Article, Feed
+from reports.api.filters import AnnotationFilter, ArticleFilter, FeedFilter
+from reports.api.pagination import ArticleCursorPagination
+from reports.api.serializers import (
+    AnnotationCreateSerializer,
+    AnnotationSerializer,
+    ArticleSerializer,
+    FeedSerializer,
+    TopicSerializer,
+)
+from reports.api.views.base import DeskViewSet, by_id
+from reports.models import Report, Topic
+from reports.review import source_annotate
+from reports.roles import Capability
+
+
+@extend_schema(tags=["topics"])
+class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet):
+    """The countries and regions the desk reports on."""
+
+    serializer_class = TopicSerializer
+    # Subscribers pick topics to filter published reports by.
+    capabilities = {"read": Capability.READ_PUBLISHED}
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name", "id"]
+
+    def get_queryset(self) -> QuerySet[Topic]:
+        return Topic.objects.prefetch_related(
+            Prefetch("feeds", queryset=Feed.objects.only("id"))
+        )
+
+
+@extend_schema(tags=["feeds"])
+class FeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet):
+    """Feeds with their health: state, last check, errors in a row, last error."""
+
+    serializer_class = FeedSerializer
+    capabilities = {"read": Capability.READ_DESK}
+    filterset_class = FeedFilter
+    ordering_fields = ["title", "state", "last_checked_at", "consecutive_errors"]
+    ordering = ["title", "url", "id"]
+
+    def get_queryset(self) -> QuerySet[Feed]:
+        return Feed.objects.all()
+
+
+@extend_schema(tags=["articles"])
+class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet):
+    """Articles, newest first, with their annotations and story cluster.
+
+    Paged by cursor: follow `next` until it is null.
+    """
+
+    serializer_class = ArticleSerializer
+    capabilities = {"read": Capability.READ_DESK}
+    filterset_class = ArticleFilter
+    pagination_class = ArticleCursorPagination
+    # The cursor fixes the order; reordering would break its positions.
+    filter_backends = [DjangoFilterBackend]
+
+    def get_queryset(self) -> QuerySet[Article]:
+        return Article.objects.select_related("feed").prefetch_related(
+            Prefetch(
+                "annotations",
+                queryset=Annotation.objects.select_related("analyst").order_by(
+                    "-created_at", "-id"
+                ),
+            ),
+            "topic_matches",
+        )
+
+
+@extend_schema(tags=["annotations"])
+class AnnotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet):
+    """Analysts' judgements of articles; the newest per article is in force."""
+
+    serializer_class = AnnotationSerializer
+    capabilities = {"read": Capability.READ_DESK, "create": Capability.ANNOTATE}
+    filterset_class = AnnotationFilter
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[Annotation]:
+        return Annotation.objects.select_related("analyst")
+
+    @extend_schema(
+        request=AnnotationCreateSerializer,
+        responses={201: AnnotationSerializer},
+        summary="Judge one of a report's sources",
+    )
+    def create(self, request: Request) -> Response:
+        given = AnnotationCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+
+        report = by_id(Report, data["report"], what="report")
+        article = by_id(Article, data["article"], what="article")
+        annotation = source_annotate(
+            report=report,
+            article=article,
+            actor=request.user,
+            credibility=data["credibility"],
+            relevance=data["relevance"],
+            note=data["note"],
+            excluded=data["excluded"],
+        )
+        return Response(
+            AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED
+        )
