@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "leaflet",
     "feeds",
     "reports",
@@ -239,19 +240,59 @@ LEAFLET_CONFIG = {
 }
 
 # --- API --------------------------------------------------------------------
+# Programs send `Authorization: Bearer <token>`; the browser uses its session.
+# Bearer comes first so an anonymous call is answered 401 with a challenge.
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "reports.api.schema.DeskAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "reports.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.IsAuthenticated",
+    "DEFAULT_PERMISSION_CLASSES": ["reports.api.permissions.HasCapability"],
+    "DEFAULT_PAGINATION_CLASS": "reports.api.pagination.DeskPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "reports.api.throttling.UserThrottle",
+        "reports.api.throttling.AnonThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "reports.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Read on every request by reports.api.throttling; "N/second|minute|hour|day".
+API_THROTTLE_RATES: dict[str, str | None] = {
+    "user": env_str("API_THROTTLE_USER", "1200/minute") or None,
+    "anon": env_str("API_THROTTLE_ANON", "60/minute") or None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "OSINT editorial desk API",
+    "DESCRIPTION": (
+        "Everything the desk does, for programs: topics, feeds and their "
+        "health, articles and analysts' annotations, reports with their "
+        "revisions, diffs, review comments, drafting jobs, workflow actions, "
+        "publications and the audit log. Authenticate with a personal token "
+        "(`Authorization: Bearer <secret>`, from POST /api/tokens/) or the "
+        "browser session. Every error answers "
+        '`{"error": {"code", "message", "details"}}` with a stable code.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ReportStateEnum": "reports.models.Report.State",
+        "FeedStateEnum": "feeds.models.Feed.State",
+        "JobStateEnum": "reports.models.GenerationJob.State",
+        "TlpEnum": "feeds.models.Tlp",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Health and logging -----------------------------------------------------
