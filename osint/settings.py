@@ -214,6 +214,16 @@ OSINT_MODEL = env_str("OSINT_MODEL", "claude-sonnet-5-5")
 ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
 OSINT_MIN_ARTICLES = env_int("OSINT_MIN_ARTICLES", 3, minimum=1)
 OSINT_PROMPT_TOKEN_BUDGET = env_int("OSINT_PROMPT_TOKEN_BUDGET", 60000, minimum=1000)
+# Days before a period whose articles may be given as marked background.
+OSINT_BACKGROUND_DAYS = env_int("OSINT_BACKGROUND_DAYS", 3, minimum=0)
+# Claude calls: seconds to wait for an answer, and the answer's length cap.
+OSINT_CLAUDE_TIMEOUT = env_int("OSINT_CLAUDE_TIMEOUT", 180, minimum=5)
+OSINT_MAX_OUTPUT_TOKENS = env_int("OSINT_MAX_OUTPUT_TOKENS", 8000, minimum=500)
+# Rate-limited or overloaded drafts are retried by the task: at most this
+# many times, waiting base * 2**attempt seconds (capped) in between.
+OSINT_DRAFT_RETRIES = env_int("OSINT_DRAFT_RETRIES", 4, minimum=0)
+OSINT_DRAFT_RETRY_BASE_SECONDS = env_int("OSINT_DRAFT_RETRY_BASE_SECONDS", 15, minimum=0)
+OSINT_DRAFT_RETRY_MAX_SECONDS = env_int("OSINT_DRAFT_RETRY_MAX_SECONDS", 300, minimum=0)
 
 # US dollars per million tokens, by model name; "*" is the fallback. Override
 # with OSINT_PRICES as a JSON object of the same shape.

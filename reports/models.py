@@ -210,6 +210,12 @@ class GenerationJob(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     usage = models.JSONField(default=dict, blank=True)
+    selection = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the drafter was given: article ids, background ids, "
+        "corroborating reprints, and what was left out and why.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
