@@ -1,5 +1,8 @@
 """Feeds, the articles they carry, story clusters and analysts' annotations."""
 
+from typing import Any
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -34,7 +37,15 @@ class Feed(models.Model):
         GONE = "gone", "Gone (410)"
         DISABLED = "disabled", "Disabled"
 
+    class EntryKeyMode(models.TextChoices):
+        """How the feed's entries are told apart; only ever moves down."""
+
+        GUID = "guid", "By guid"
+        LINK = "link", "By link (guids missing or repeated)"
+        TITLE_DATE = "title", "By title and date (guids and links unusable)"
+
     url = models.URLField(max_length=2000, unique=True)
+    host = models.CharField(max_length=255, blank=True, editable=False, db_index=True)
     title = models.CharField(max_length=300, blank=True)
     site = models.URLField(max_length=2000, blank=True)
     reliability = models.CharField(
@@ -58,7 +69,14 @@ class Feed(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     consecutive_errors = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    last_warning = models.TextField(
+        blank=True, help_text="Problems the last successful fetch worked around."
+    )
+    entry_key_mode = models.CharField(
+        max_length=5, choices=EntryKeyMode.choices, default=EntryKeyMode.GUID
+    )
     leased_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -66,6 +84,15 @@ class Feed(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.url
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The host is kept as a column so the scheduler can limit requests in
+        # flight per host with one query.
+        self.host = (urlsplit(self.url).hostname or "").lower()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "url" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "host"}
+        super().save(*args, **kwargs)
 
 
 class StoryCluster(models.Model):
@@ -101,6 +128,13 @@ class Article(models.Model):
     fetched_at = models.DateTimeField(default=timezone.now)
     content_hash = models.CharField(max_length=64, db_index=True)
     simhash = models.BigIntegerField(default=0)
+    # Bands of the SimHash, indexed, so near-duplicates are found without
+    # reading every recent article (see feeds.clustering).
+    sketch_0 = models.IntegerField(default=-1)
+    sketch_1 = models.IntegerField(default=-1)
+    sketch_2 = models.IntegerField(default=-1)
+    sketch_3 = models.IntegerField(default=-1)
+    sketch_4 = models.IntegerField(default=-1)
     cluster = models.ForeignKey(
         StoryCluster,
         on_delete=models.SET_NULL,
@@ -118,6 +152,11 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["published_at"], name="article_published_idx"),
             models.Index(fields=["feed", "-published_at"], name="article_feed_pub_idx"),
+            models.Index(fields=["sketch_0"], name="article_sketch0_idx"),
+            models.Index(fields=["sketch_1"], name="article_sketch1_idx"),
+            models.Index(fields=["sketch_2"], name="article_sketch2_idx"),
+            models.Index(fields=["sketch_3"], name="article_sketch3_idx"),
+            models.Index(fields=["sketch_4"], name="article_sketch4_idx"),
         ]
         ordering = ["-published_at", "-id"]
 

@@ -1,0 +1,287 @@
+"""Fetching one feed: the HTTP exchange, what it means for the feed, new articles.
+
+`feed_fetch()` never raises for anything a server or a feed can do wrong:
+every fetch ends in a `FetchOutcome` and leaves the feed's health fields
+saying what happened and when it will be tried again.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from feeds.http import FeedResponse, FetchError, fetch_url, retry_after_seconds
+from feeds.models import Feed
+from feeds.parsing import ParsedFeed, ParseError, entry_keys, parse_feed
+from feeds.sanitising import clean_text
+from feeds.storing import articles_store
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF = dt.timedelta(hours=24)
+# After this many failures in a row a feed is shown as broken; it is still
+# probed, at most a day apart, and heals on its next success.
+BROKEN_AFTER = 8
+
+
+class Result(StrEnum):
+    NEW = "new"
+    UNCHANGED = "unchanged"
+    ERROR = "error"
+    DEFERRED = "deferred"
+    GONE = "gone"
+
+
+@dataclass
+class FetchOutcome:
+    feed_id: int
+    result: Result
+    new_article_ids: list[int] = field(default_factory=list)
+    entries_seen: int = 0
+    http_status: int | None = None
+    message: str = ""
+    duration_s: float = 0.0
+
+    def describe(self) -> str:
+        """One line for people, as `fetch_feeds` prints it."""
+        if self.result == Result.NEW:
+            count = len(self.new_article_ids)
+            noun = "article" if count == 1 else "articles"
+            return f"{count} new {noun} ({self.entries_seen} entries)"
+        if self.result == Result.UNCHANGED:
+            return "unchanged"
+        return f"{self.result.value}: {self.message}"
+
+
+def feed_fetch(
+    *,
+    feed: Feed,
+    allowed_hosts: Collection[str] | None = None,
+    now: dt.datetime | None = None,
+) -> FetchOutcome:
+    """Fetch a feed now, store its new articles and record its health.
+
+    `allowed_hosts` overrides settings.FEED_ALLOWED_HOSTS for this fetch.
+    """
+    started = time.monotonic()
+    now = now or timezone.now()
+    try:
+        response = fetch_url(
+            feed.url,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            allowed_hosts=allowed_hosts,
+        )
+    except FetchError as exc:
+        outcome = _failed(feed, now, exc.message, status=exc.status)
+    else:
+        outcome = _handle_response(feed, response, now)
+    outcome.duration_s = time.monotonic() - started
+    logger.info(
+        "feed fetched feed_id=%s result=%s status=%s new=%s seconds=%.2f",
+        feed.pk,
+        outcome.result.value,
+        outcome.http_status,
+        len(outcome.new_article_ids),
+        outcome.duration_s,
+    )
+    return outcome
+
+
+def _handle_response(
+    feed: Feed, response: FeedResponse, now: dt.datetime
+) -> FetchOutcome:
+    status = response.status
+    if status == 304:
+        _remember_validators(feed, response)
+        return _succeeded(feed, now, status=status)
+    if status == 410:
+        return _gone(feed, now)
+    if status in (429, 503):
+        return _told_to_wait(feed, response, now)
+    if not 200 <= status < 300 or status == 204:
+        return _failed(feed, now, f"The server answered HTTP {status}.", status=status)
+
+    body_hash = hashlib.sha256(response.body).hexdigest()
+    if body_hash == feed.body_hash:
+        _remember_validators(feed, response)
+        return _succeeded(feed, now, status=status)
+    try:
+        parsed = parse_feed(response.body, headers=response.headers, url=response.url)
+    except ParseError as exc:
+        return _failed(feed, now, exc.message, status=status)
+
+    try:
+        return _store(feed, parsed, response, body_hash, now)
+    except DatabaseError as exc:
+        # A row the database refuses must not take the worker down with it;
+        # the transaction rolled back, so nothing half-written remains.
+        logger.exception("feed store failed feed_id=%s", feed.pk)
+        return _failed(
+            feed, now, f"The feed's entries could not be stored ({exc}).", status=status
+        )
+
+
+def _store(
+    feed: Feed,
+    parsed: ParsedFeed,
+    response: FeedResponse,
+    body_hash: str,
+    now: dt.datetime,
+) -> FetchOutcome:
+    # Validators are kept only once the body is stored: keeping them for a
+    # body that failed would turn the next poll into a 304 that skips it.
+    keys, mode = entry_keys(parsed.entries, mode=feed.entry_key_mode)
+    with transaction.atomic():
+        new_ids = articles_store(
+            feed=feed,
+            entries=parsed.entries,
+            keys=keys,
+            fetched_at=now,
+            skip_known_links=mode != feed.entry_key_mode,
+        )
+        if mode != feed.entry_key_mode:
+            logger.warning(
+                "feed entry keys changed feed_id=%s from=%s to=%s",
+                feed.pk,
+                feed.entry_key_mode,
+                mode,
+            )
+        _remember_validators(feed, response)
+        feed.entry_key_mode = mode
+        feed.body_hash = body_hash
+        feed.title = feed.title or parsed.title
+        feed.site = feed.site or parsed.site
+        feed.last_warning = clean_text(parsed.warning)
+        outcome = _succeeded(
+            feed,
+            now,
+            status=response.status,
+            extra_fields=[
+                "entry_key_mode",
+                "body_hash",
+                "title",
+                "site",
+                "last_warning",
+            ],
+        )
+    outcome.new_article_ids = new_ids
+    outcome.entries_seen = len(parsed.entries)
+    outcome.result = Result.NEW if new_ids else Result.UNCHANGED
+    return outcome
+
+
+def _remember_validators(feed: Feed, response: FeedResponse) -> None:
+    # Sent back exactly as received; a 304 may carry fresh ones.
+    etag = response.header("etag")
+    modified = response.header("last-modified")
+    if etag and len(etag) <= 500:
+        feed.etag = etag
+    if modified and len(modified) <= 200:
+        feed.last_modified = modified
+
+
+_HEALTH_FIELDS = [
+    "state",
+    "etag",
+    "last_modified",
+    "next_check_at",
+    "last_checked_at",
+    "last_success_at",
+    "consecutive_errors",
+    "last_error",
+]
+
+
+def _succeeded(
+    feed: Feed,
+    now: dt.datetime,
+    *,
+    status: int,
+    extra_fields: list[str] | None = None,
+) -> FetchOutcome:
+    feed.state = Feed.State.OK if feed.enabled else Feed.State.DISABLED
+    feed.consecutive_errors = 0
+    feed.last_error = ""
+    feed.last_checked_at = now
+    feed.last_success_at = now
+    feed.next_check_at = now + dt.timedelta(seconds=feed.poll_interval)
+    feed.save(update_fields=_HEALTH_FIELDS + (extra_fields or []))
+    return FetchOutcome(feed_id=feed.pk, result=Result.UNCHANGED, http_status=status)
+
+
+def backoff(errors: int, *, poll_interval: int) -> dt.timedelta:
+    """Wait before the next try after `errors` failures in a row."""
+    base = max(60, min(poll_interval, 3600))
+    seconds = base * 2 ** min(max(errors - 1, 0), 20)
+    return min(dt.timedelta(seconds=seconds), MAX_BACKOFF)
+
+
+def _failed(
+    feed: Feed,
+    now: dt.datetime,
+    message: str,
+    *,
+    status: int | None,
+    wait: dt.timedelta | None = None,
+) -> FetchOutcome:
+    feed.consecutive_errors += 1
+    if feed.enabled:
+        broken = feed.consecutive_errors >= BROKEN_AFTER
+        feed.state = Feed.State.BROKEN if broken else Feed.State.FAILING
+    feed.last_error = clean_text(message)[:2000]
+    feed.last_checked_at = now
+    delay = backoff(feed.consecutive_errors, poll_interval=feed.poll_interval)
+    feed.next_check_at = now + max(delay, wait or dt.timedelta(0))
+    feed.save(update_fields=_HEALTH_FIELDS)
+    return FetchOutcome(
+        feed_id=feed.pk, result=Result.ERROR, http_status=status, message=message
+    )
+
+
+def feed_record_failure(*, feed: Feed, message: str) -> FetchOutcome:
+    """Record a failure that happened around a fetch (a worker time limit)."""
+    feed.refresh_from_db()
+    return _failed(feed, timezone.now(), message, status=None)
+
+
+def _gone(feed: Feed, now: dt.datetime) -> FetchOutcome:
+    message = (
+        "The server says this feed is gone for good (HTTP 410); it was disabled. "
+        "Enable it again to resume fetching."
+    )
+    feed.enabled = False
+    feed.state = Feed.State.GONE
+    feed.last_error = message
+    feed.last_checked_at = now
+    feed.save(update_fields=_HEALTH_FIELDS + ["enabled"])
+    return FetchOutcome(
+        feed_id=feed.pk, result=Result.GONE, http_status=410, message=message
+    )
+
+
+def _told_to_wait(feed: Feed, response: FeedResponse, now: dt.datetime) -> FetchOutcome:
+    seconds = retry_after_seconds(response.header("retry-after"), now=now)
+    wait = dt.timedelta(seconds=seconds) if seconds is not None else None
+    if wait is not None:
+        wait = min(wait, MAX_BACKOFF)
+    asked = f" and asked us to wait {int(wait.total_seconds())} s" if wait else ""
+    message = f"The server answered HTTP {response.status}{asked}."
+    if response.status == 503:
+        # Unavailable is a failure that counts toward "broken".
+        return _failed(feed, now, message, status=503, wait=wait)
+
+    # Too many requests: our pace, not the feed, is at fault; do not count it.
+    feed.last_error = message
+    feed.last_checked_at = now
+    feed.next_check_at = now + (wait or dt.timedelta(seconds=feed.poll_interval))
+    feed.save(update_fields=_HEALTH_FIELDS)
+    return FetchOutcome(
+        feed_id=feed.pk, result=Result.DEFERRED, http_status=429, message=message
+    )

@@ -1,0 +1,96 @@
+"""Turning whatever a feed carries into text that is safe to show and print.
+
+Articles keep plain text: every tag is dropped, the content of scripts,
+styles, iframes and similar is dropped with it, and entities are decoded.
+Templates escape that text like any other, so no markup from a feed ever
+reaches a page or a PDF. `safe_http_url()` keeps only http(s) links, so a
+`javascript:` or `data:` link never becomes an article's address.
+"""
+
+import html
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+import nh3
+
+# Elements whose content is never text a reader should see.
+_DROPPED_WITH_CONTENT = {
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "noscript",
+    "template",
+    "svg",
+    "math",
+    "frameset",
+    "frame",
+    "applet",
+    "head",
+    "title",
+}
+# Block-level boundaries become line breaks before the tags go.
+_BLOCK_BOUNDARY = re.compile(
+    r"<\s*/?\s*(?:p|div|br|li|tr|h[1-6]|blockquote|pre|section|article|ul|ol|table)\b",
+    re.IGNORECASE,
+)
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u3000]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*(?:\n\s*)+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str) -> str:
+    """Remove what no database or reader wants: NULs, controls, lone surrogates."""
+    value = _CONTROL.sub("", value)
+    # Lone surrogates (from broken decoding) cannot be stored as UTF-8.
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text of an HTML fragment, with paragraph breaks kept."""
+    if not markup:
+        return ""
+    markup = clean_text(markup)
+    if "<" not in markup and "&" not in markup:
+        return _tidy(markup)
+    marked = _BLOCK_BOUNDARY.sub(lambda m: "\n" + m.group(0), markup)
+    stripped = nh3.clean(
+        marked,
+        tags=set(),
+        clean_content_tags=_DROPPED_WITH_CONTENT,
+        attributes={},
+        strip_comments=True,
+    )
+    return _tidy(clean_text(html.unescape(stripped)))
+
+
+def _tidy(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    text = _SPACES.sub(" ", text)
+    text = _BLANK_LINES.sub("\n\n", text)
+    lines = (line.strip() for line in text.split("\n"))
+    return "\n".join(lines).strip()
+
+
+def one_line(text: str, *, limit: int) -> str:
+    """A title or name: text on one line, cut at `limit` characters."""
+    flat = " ".join(html_to_text(text).split())
+    if len(flat) <= limit:
+        return flat
+    return flat[: limit - 1].rstrip() + "…"
+
+
+def safe_http_url(url: str, *, limit: int = 2000) -> str:
+    """`url` if it is an absolute http(s) URL that fits, else ""."""
+    url = clean_text(url).strip()
+    if not url or len(url) > limit or any(ch.isspace() for ch in url):
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return ""
+    return url

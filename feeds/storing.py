@@ -1,0 +1,147 @@
+"""Storing parsed entries as articles: in bulk, never twice, never half.
+
+Entries whose key the feed already has are left as they were first stored
+(reports cite articles by id, and what was cited must not change under
+them). New ones are inserted in one statement with conflicts ignored, so a
+re-run, or a second worker that somehow got past the lease, cannot double an
+article. `articles_ingested` is sent once the transaction has committed.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Sequence
+
+from django.db import transaction
+
+from feeds.canonical import canonical_url
+from feeds.clustering import clusters_assign, clusters_refresh, simhash, sketch
+from feeds.clustering import to_signed as signed_hash
+from feeds.models import Article, Feed
+from feeds.parsing import ParsedEntry
+from feeds.signals import articles_ingested
+
+logger = logging.getLogger(__name__)
+
+# A date this far past the fetch is a clock or time-zone error, not news.
+FUTURE_TOLERANCE = dt.timedelta(days=1)
+_LOOKUP_CHUNK = 500
+
+
+@transaction.atomic
+def articles_store(
+    *,
+    feed: Feed,
+    entries: Sequence[ParsedEntry],
+    keys: Sequence[str],
+    fetched_at: dt.datetime,
+    skip_known_links: bool = False,
+) -> list[int]:
+    """Insert the entries the feed does not have yet; return the new ids.
+
+    `skip_known_links` also skips entries whose canonical URL the feed has
+    under another key: used once, when a feed changes how it keys entries,
+    so the change does not store its articles a second time.
+    """
+    batch: dict[str, ParsedEntry] = {}
+    for key, entry in zip(keys, entries, strict=True):
+        batch.setdefault(key, entry)
+    existing = _existing_keys(feed, list(batch))
+    fresh = {key: entry for key, entry in batch.items() if key not in existing}
+    if skip_known_links and fresh:
+        known = _existing_links(feed, [canonical_url(e.link) for e in fresh.values()])
+        fresh = {k: e for k, e in fresh.items() if canonical_url(e.link) not in known}
+    if not fresh:
+        return []
+
+    articles = [_article(feed, key, entry, fetched_at) for key, entry in fresh.items()]
+    clusters_assign(articles)
+    Article.objects.bulk_create(articles, ignore_conflicts=True, batch_size=500)
+
+    # Inserts with conflicts ignored do not report their ids; read them back,
+    # keeping only rows this fetch wrote.
+    new_ids = list(
+        Article.objects.filter(
+            feed=feed, entry_key__in=list(fresh), fetched_at=fetched_at
+        ).values_list("id", flat=True)
+    )
+    clusters_refresh(article.cluster_id for article in articles if article.cluster_id)
+    if new_ids:
+        transaction.on_commit(
+            lambda: articles_ingested.send(sender=Article, article_ids=new_ids)
+        )
+    return new_ids
+
+
+def _existing_keys(feed: Feed, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        chunk = keys[start : start + _LOOKUP_CHUNK]
+        found.update(
+            Article.objects.filter(feed=feed, entry_key__in=chunk).values_list(
+                "entry_key", flat=True
+            )
+        )
+    return found
+
+
+def _existing_links(feed: Feed, links: list[str]) -> set[str]:
+    wanted = [link for link in links if link]
+    found: set[str] = set()
+    for start in range(0, len(wanted), _LOOKUP_CHUNK):
+        chunk = wanted[start : start + _LOOKUP_CHUNK]
+        found.update(
+            Article.objects.filter(feed=feed, canonical_url__in=chunk).values_list(
+                "canonical_url", flat=True
+            )
+        )
+    return found
+
+
+def _article(
+    feed: Feed, key: str, entry: ParsedEntry, fetched_at: dt.datetime
+) -> Article:
+    published, note = article_date(entry.published, fetched_at=fetched_at)
+    lead = entry.summary or entry.content
+    value = simhash(entry.title, " ".join(lead.split()[:60]))
+    bands = sketch(value)
+    return Article(
+        feed=feed,
+        entry_key=key,
+        url=entry.link,
+        canonical_url=canonical_url(entry.link),
+        title=entry.title,
+        summary=entry.summary,
+        content=entry.content,
+        author=entry.author,
+        published_at=published,
+        date_note=note,
+        fetched_at=fetched_at,
+        content_hash=content_hash(entry),
+        simhash=signed_hash(value),
+        sketch_0=bands[0],
+        sketch_1=bands[1],
+        sketch_2=bands[2],
+        sketch_3=bands[3],
+        sketch_4=bands[4],
+    )
+
+
+def article_date(
+    published: dt.datetime | None, *, fetched_at: dt.datetime
+) -> tuple[dt.datetime, str]:
+    """The date to store and its note: missing and far-future dates are marked."""
+    if published is None:
+        return fetched_at, Article.DateNote.MISSING
+    if published > fetched_at + FUTURE_TOLERANCE:
+        return fetched_at, Article.DateNote.FUTURE
+    return published.astimezone(dt.UTC), Article.DateNote.AS_PUBLISHED
+
+
+def content_hash(entry: ParsedEntry) -> str:
+    """SHA-256 of the article's text, blind to spacing and case."""
+    text = "\n".join(
+        " ".join(part.split()).casefold()
+        for part in (entry.title, entry.summary, entry.content)
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
