@@ -40,7 +40,7 @@ from reports.api.serializers import (
     RevisionSerializer,
     RevisionSummarySerializer,
 )
-from reports.api.views.base import DeskViewSet, by_id
+from reports.api.views.base import DeskViewSet, by_id, given_data
 from reports.models import AuditEvent, Report, ReviewComment, Revision
 from reports.roles import Capability, can
 
@@ -54,14 +54,6 @@ def visible_reports(user: Any) -> QuerySet[Report]:
     if can(user, Capability.READ_DESK):
         return reports
     return reports.filter(state=Report.State.PUBLISHED)
-
-
-def _given(
-    serializer_class: type[serializers.Serializer[Any]], request: Request
-) -> Any:
-    given = serializer_class(data=request.data)
-    given.is_valid(raise_exception=True)
-    return given.validated_data
 
 
 @extend_schema(tags=["reports"])
@@ -125,7 +117,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSe
     )
     @action(detail=True, methods=["post"])
     def save(self, request: Request, pk: str) -> Response:
-        data = _given(RevisionSaveSerializer, request)
+        data = given_data(RevisionSaveSerializer, request)
         revision = revisions.revision_save(
             report=self.get_object(),
             actor=request.user,
@@ -156,7 +148,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSe
     )
     @action(detail=True, methods=["post"], url_path="request-changes")
     def request_changes(self, request: Request, pk: str) -> Response:
-        data = _given(ReasonSerializer, request)
+        data = given_data(ReasonSerializer, request)
         report = workflow.report_request_changes(
             report=self.get_object(), actor=request.user, reason=data["reason"]
         )
@@ -174,7 +166,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSe
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
-        data = _given(ApproveSerializer, request)
+        data = given_data(ApproveSerializer, request)
         report = workflow.report_approve(
             report=self.get_object(), actor=request.user, revision=data["revision_id"]
         )
@@ -202,7 +194,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSe
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
-        data = _given(ReasonSerializer, request)
+        data = given_data(ReasonSerializer, request)
         report = workflow.report_withdraw(
             report=self.get_object(), actor=request.user, reason=data["reason"]
         )
@@ -362,7 +354,7 @@ class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewS
         summary="Comment on a section of a revision, or answer a comment",
     )
     def create(self, request: Request) -> Response:
-        data = _given(CommentCreateSerializer, request)
+        data = given_data(CommentCreateSerializer, request)
         revision = by_id(Revision, data["revision"], what="revision")
         parent = (
             by_id(ReviewComment, data["parent"], what="comment")

@@ -1,0 +1,140 @@
+"""The one error shape, and that bad input never becomes a 500."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from reports.api.errors import api_exception_handler
+from reports.errors import Conflict, InvalidTransition, ValidationFailed
+from tests.factories import make_report
+
+pytestmark = pytest.mark.django_db
+
+
+def _error(response):
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["message"]
+    return body["error"]
+
+
+def test_it_answers_anonymous_calls_401_with_a_bearer_challenge():
+    response = APIClient().get("/api/reports/")
+
+    assert response.status_code == 401
+    assert _error(response)["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_it_answers_unknown_paths_under_api_in_the_error_shape(api_as, editor):
+    response = api_as(editor).get("/api/no-such-thing/")
+
+    assert response.status_code == 404
+    assert _error(response)["code"] == "not_found"
+
+
+def test_it_points_at_the_slash_when_one_is_missing(api_as, editor):
+    response = api_as(editor).get("/api/reports")
+
+    assert response.status_code == 404
+    assert "/api/reports/" in _error(response)["message"]
+
+
+def test_it_refuses_malformed_json_with_a_400(api_as, editor):
+    report = make_report()
+    response = api_as(editor).post(
+        f"/api/reports/{report.pk}/save/",
+        data='{"base_revision_id": 1, "content": {',
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert _error(response)["code"] == "malformed_request"
+
+
+def test_it_names_the_fields_of_invalid_input(api_as, editor):
+    report = make_report()
+    response = api_as(editor).post(
+        f"/api/reports/{report.pk}/save/",
+        data={"base_revision_id": "seven", "content": {}},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    error = _error(response)
+    assert error["code"] == "invalid"
+    assert "base_revision_id" in error["details"]["fields"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/reports/99999999999999999999999/",
+        "/api/reports/0/",
+        "/api/revisions/9223372036854775808/",
+        "/api/reports/abc/",
+        "/api/articles/?feed=99999999999999999999999",
+        "/api/reports/?page=99999999999999999999",
+        "/api/articles/?cursor=not-a-cursor",
+        "/api/reports/?period_after=2026-13-45",
+        "/api/reports/?state=sideways",
+        "/api/reports/?topic=1.5",
+    ],
+)
+def test_it_answers_odd_ids_and_parameters_without_a_500(api_as, editor, path):
+    response = api_as(editor).get(path)
+
+    assert 400 <= response.status_code < 500
+    assert _error(response)["code"] in {"not_found", "invalid"}
+
+
+def test_it_refuses_a_body_that_is_not_json(api_as, editor):
+    report = make_report()
+    response = api_as(editor).post(
+        f"/api/reports/{report.pk}/save/", data="a=b", content_type="text/plain"
+    )
+
+    assert response.status_code == 415
+    assert _error(response)["code"] == "unsupported_media_type"
+
+
+def test_it_answers_a_wrong_method_405(api_as, editor):
+    response = api_as(editor).delete("/api/reports/")
+
+    assert response.status_code == 405
+    assert _error(response)["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "code", "details"),
+    [
+        (
+            Conflict("Saved since.", latest_revision_id=42),
+            409,
+            "conflict",
+            {"latest_revision_id": 42},
+        ),
+        (InvalidTransition("Not now."), 409, "invalid_transition", None),
+        (
+            ValidationFailed("Broken.", problems=["assessment: no threat level"]),
+            400,
+            "invalid",
+            {"problems": ["assessment: no threat level"]},
+        ),
+    ],
+)
+def test_it_maps_domain_errors_to_http(exc, status, code, details):
+    response = api_exception_handler(exc, {})
+
+    assert response.status_code == status
+    assert response.data == {
+        "error": {"code": code, "message": exc.message, "details": details}
+    }
+
+
+def test_it_turns_an_unexpected_exception_into_a_json_500_and_logs_it(caplog):
+    response = api_exception_handler(RuntimeError("boom"), {})
+
+    assert response.status_code == 500
+    assert response.data["error"]["code"] == "server_error"
+    assert "api unexpected error" in caplog.text
