@@ -6,6 +6,8 @@ none holds rules of its own.
 
 import datetime as dt
 import logging
+import smtplib
+import time
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -14,6 +16,7 @@ from django.utils import timezone
 from reports.drafting import DraftRetryable
 from reports.jobs import draft_request, job_fail, job_run
 from reports.models import GenerationJob, Report, Topic
+from reports.publishing import publication_notify
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,12 @@ def draft_report(self: Task, job_id: int) -> int | None:
         logger.info(
             "draft retry job_id=%s attempt=%d delay_s=%.1f", job_id, retries + 1, delay
         )
+        if self.request.is_eager:
+            # In-process (no broker), Celery's eager retry raises to the
+            # caller instead of running again; wait and run again here.
+            time.sleep(delay)
+            result = self.apply(args=[job_id], retries=retries + 1, throw=True)
+            return result.result  # type: ignore[no-any-return]
         raise self.retry(
             countdown=delay, max_retries=settings.OSINT_DRAFT_RETRIES
         ) from exc
@@ -92,3 +101,23 @@ def draft_due_reports() -> list[int]:
     if job_ids:
         logger.info("scheduled drafts jobs=%s", job_ids)
     return job_ids
+
+
+@shared_task(
+    bind=True, name="reports.tasks.notify_publication", acks_late=True, max_retries=5
+)
+def notify_publication(self: Task, publication_id: int) -> int:
+    """E-mail the topic's followers about one publication; retried on mail
+    server errors (followers already told are not told again)."""
+    try:
+        return publication_notify(publication_id=publication_id)
+    except (smtplib.SMTPException, OSError) as exc:
+        delay = min(60 * 2**self.request.retries, 3600)
+        logger.warning(
+            "notify retry publication_id=%s attempt=%d delay_s=%d error=%s",
+            publication_id,
+            self.request.retries + 1,
+            delay,
+            exc,
+        )
+        raise self.retry(countdown=delay) from exc

@@ -31,14 +31,16 @@ class Gazetteer:
     pattern: re.Pattern[str] | None
     by_name: dict[str, Place]
 
-    def find(self, text: str) -> list[Place]:
-        """Places named in the text, each once, in order of first mention."""
+    def find(self, text: str) -> list[tuple[Place, str]]:
+        """Places named in the text, each once, in order of first mention,
+        with the name as the text spells it ("Ulaanbaatar", not the
+        gazetteer's "Ulan Bator")."""
         if self.pattern is None:
             return []
-        found: dict[str, Place] = {}
+        found: dict[str, tuple[Place, str]] = {}
         for match in self.pattern.finditer(text):
             place = self.by_name[match.group(0)]
-            found.setdefault(place.name, place)
+            found.setdefault(place.name, (place, match.group(0)))
         return list(found.values())
 
 

@@ -290,6 +290,7 @@ def threat_level_by_rule(
 @dataclass
 class _Hotspot:
     place: Place
+    label: str
     story_ids: list[int]
     titles: list[str]
 
@@ -500,8 +501,8 @@ class OfflineDrafter:
         spots: dict[str, _Hotspot] = {}
         for story in selection.sources:
             text = f"{story.article.title}. {article_text(story.article)}"
-            for place in gazetteer.find(text):
-                spot = spots.setdefault(place.name, _Hotspot(place, [], []))
+            for place, spelled in gazetteer.find(text):
+                spot = spots.setdefault(place.name, _Hotspot(place, spelled, [], []))
                 spot.story_ids.append(story.id)
                 spot.titles.append(story.article.title)
         ranked = sorted(
@@ -510,7 +511,7 @@ class OfflineDrafter:
         )
         return [
             {
-                "label": spot.place.name,
+                "label": spot.label,
                 "detail": f"Named in {len(spot.story_ids)} "
                 f"stor{'ies' if len(spot.story_ids) != 1 else 'y'}: "
                 + "; ".join(f"“{t}”" for t in spot.titles[:3])
