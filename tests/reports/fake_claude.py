@@ -135,8 +135,10 @@ def serve() -> tuple[ThreadingHTTPServer, FakeClaude]:
     return server, state
 
 
-@pytest.fixture
-def fake_claude(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[FakeClaude]:
+@pytest.fixture(name="fake_claude")
+def fake_claude_fixture(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> Iterator[FakeClaude]:
     """The fake API, with the SDK pointed at it and a key configured."""
     server, state = serve()
     monkeypatch.setenv("ANTHROPIC_BASE_URL", state.base_url)

@@ -14,7 +14,7 @@ from reports.models import GenerationJob, Revision
 from reports.selection import selection_for
 from tests.reports.fake_claude import (  # noqa: F401
     FakeClaude,
-    fake_claude,
+    fake_claude_fixture,
     overloaded,
     rate_limited,
     text_answer,
