@@ -36,7 +36,7 @@ class DeskViewSet(viewsets.GenericViewSet):
         try:
             self.perform_authentication(request)
         except AuthenticationFailed:
-            request._not_authenticated()
+            request._not_authenticated()  # type: ignore[attr-defined]
             self.check_throttles(request)
             raise
         self.check_throttles(request)

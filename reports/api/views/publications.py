@@ -3,8 +3,10 @@
 import logging
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import FileResponse, HttpResponse, HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase
+from django.utils.http import quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins
@@ -16,8 +18,9 @@ from rest_framework.response import Response
 from reports.api.filters import PublicationFilter
 from reports.api.serializers import PublicationSerializer
 from reports.api.views.base import DeskViewSet
-from reports.models import Publication, Report
-from reports.roles import Capability, can
+from reports.models import Download, Publication
+from reports.publishing import pdf_filename, publication_open, visible_publications
+from reports.roles import Capability
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +35,6 @@ class PdfRenderer(BaseRenderer):
 
     def render(self, data: Any, *args: Any, **kwargs: Any) -> bytes:
         return data if isinstance(data, bytes) else b""
-
-
-def visible_publications(user: Any) -> QuerySet[Publication]:
-    """Desk members see every publication; others those of published reports."""
-    publications = Publication.objects.all()
-    if can(user, Capability.READ_DESK):
-        return publications
-    return publications.filter(report__state=Report.State.PUBLISHED)
 
 
 @extend_schema(tags=["publications"])
@@ -58,7 +53,7 @@ class PublicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskV
         )
         return (
             visible_publications(self.request.user)
-            .select_related("published_by", "report__topic")
+            .select_related("published_by", "report__topic", "revision")
             .annotate(superseded=Exists(later))
         )
 
@@ -79,20 +74,26 @@ class PublicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskV
     )
     def pdf(self, request: Request, pk: str) -> HttpResponseBase:
         publication = self.get_object()
-        etag = f'"{publication.sha256}"'
+        etag = quote_etag(publication.sha256)
         if etag in request.headers.get("If-None-Match", ""):
             not_modified = HttpResponse(status=304)
             not_modified["ETag"] = etag
             return not_modified
 
-        answer = FileResponse(
-            publication.pdf.open("rb"),
-            content_type="application/pdf",
-            as_attachment=True,
-            filename=_filename(publication),
-        )
+        with publication_open(publication) as stored:
+            body = stored.read()
+        answer = HttpResponse(body, content_type="application/pdf")
+        filename = pdf_filename(publication, current=not publication.superseded)
+        answer["Content-Disposition"] = f'attachment; filename="{filename}"'
         answer["ETag"] = etag
-        answer["Content-Length"] = str(publication.size)
+        # The portal logs its downloads the same way; programs are readers too.
+        reader = request.user if isinstance(request.user, User) else None
+        Download.objects.create(publication=publication, user=reader)
+        logger.info(
+            "publication downloaded publication_id=%s user_id=%s",
+            publication.pk,
+            request.user.pk,
+        )
         return answer
 
     def finalize_response(  # type: ignore[override]
@@ -108,11 +109,3 @@ class PublicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskV
             *args,
             **kwargs,
         )
-
-
-def _filename(publication: Publication) -> str:
-    report = publication.report
-    return (
-        f"{report.topic.slug}-{report.period_start:%Y-%m-%d}-"
-        f"{report.period_end:%Y-%m-%d}-{publication.pk}.pdf"
-    )

@@ -42,18 +42,19 @@ from reports.api.serializers import (
 )
 from reports.api.views.base import DeskViewSet, by_id, given_data
 from reports.models import AuditEvent, Report, ReviewComment, Revision
+from reports.publishing import visible_publications
 from reports.roles import Capability, can
 
 
 def visible_reports(user: Any) -> QuerySet[Report]:
-    """Desk members see every report; others only the published ones.
+    """Desk members see every report; readers those with a publication they
+    may download (`reports.publishing.visible_publications`), as the portal.
 
-    A draft, or any other unpublished state, does not exist for them (404).
+    Any other report does not exist for a reader: 404, like an unknown id.
     """
-    reports = Report.objects.all()
     if can(user, Capability.READ_DESK):
-        return reports
-    return reports.filter(state=Report.State.PUBLISHED)
+        return Report.objects.all()
+    return Report.objects.filter(pk__in=visible_publications(user).values("report_id"))
 
 
 @extend_schema(tags=["reports"])
