@@ -14,6 +14,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from feeds.annotations import annotation_add
+from feeds.errors import AnnotationRejected
 from feeds.models import Annotation, Article
 from reports.audit import Action, audit_record
 from reports.content import OUTLOOK_TITLES, SECTION_TITLES
@@ -187,14 +189,17 @@ def source_annotate(
     _check_choice(credibility, Annotation.Credibility, "credibility")
     _check_choice(relevance, Annotation.Relevance, "relevance")
 
-    annotation = _annotation_add(
-        article=article,
-        analyst=actor,
-        credibility=credibility,
-        relevance=relevance,
-        note=(note or "").strip(),
-        excluded=excluded,
-    )
+    try:
+        annotation = annotation_add(
+            article=article,
+            analyst=actor,
+            credibility=credibility,
+            relevance=relevance,
+            note=note,
+            excluded=excluded,
+        )
+    except AnnotationRejected as exc:
+        raise ValidationFailed(exc.message, problems=exc.problems) from None
     audit_record(
         actor=actor,
         action=Action.SOURCE_ANNOTATED,
@@ -218,13 +223,3 @@ def _check_choice(value: int, choices: Any, name: str) -> None:
             f"{name.capitalize()} must be one of {allowed}.",
             problems=[f"{name}: {value!r} is not one of {allowed}"],
         )
-
-
-def _annotation_add(**fields: Any) -> Annotation:
-    # The feeds side owns annotations and their rules; until its function
-    # exists the row is written here with the same fields.
-    try:
-        from feeds.annotations import annotation_add
-    except ImportError:
-        return Annotation.objects.create(**fields)
-    return annotation_add(**fields)

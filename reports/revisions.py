@@ -11,7 +11,12 @@ from typing import Any
 from django.db import transaction
 
 from reports.audit import Action, audit_record
-from reports.content import citation_problems, parse_content, schema_problems
+from reports.content import (
+    Problem,
+    citation_problems,
+    parse_content,
+    schema_problems,
+)
 from reports.errors import Conflict, InvalidTransition, ValidationFailed
 from reports.models import Report, Revision
 from reports.roles import Capability, require
@@ -37,6 +42,21 @@ def revision_author_name(revision: Revision) -> str:
     if revision.origin == Revision.Origin.OFFLINE:
         return "the offline drafter"
     return "someone"
+
+
+def readable_problems(problems: list[Problem]) -> list[str]:
+    """Schema problems one per field, without the validator's inner names.
+
+    A field that may take one of several forms (the threat level: a level or
+    empty) fails once per form, located by names like `literal[...]`; people
+    need one line for the field.
+    """
+    lines: dict[str, str] = {}
+    for problem in problems:
+        parts = [p for p in problem.path.split(".") if p and "[" not in p]
+        path = ".".join(parts)
+        lines.setdefault(path, str(Problem(path, problem.message)))
+    return list(lines.values())
 
 
 def _conflict(report: Report, base_revision_id: int | None) -> Conflict:
@@ -80,11 +100,10 @@ def revision_save(
     until they are fixed.
     """
     require(actor, Capability.EDIT_REPORT)
-    problems = schema_problems(content)
+    problems = readable_problems(schema_problems(content))
     if problems:
         raise ValidationFailed(
-            "Not saved: the report content breaks these rules.",
-            problems=[str(p) for p in problems],
+            "Not saved: the report content breaks these rules.", problems=problems
         )
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:

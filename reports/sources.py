@@ -9,6 +9,7 @@ always `Revision.input_article_ids`.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from feeds.annotations import admiralty_code, effective_annotations
 from feeds.models import Annotation, Article
 from reports.models import Report, Revision
 
@@ -27,25 +28,12 @@ class SourceRow:
 
     @property
     def admiralty_code(self) -> str:
-        credibility = self.annotation.credibility if self.annotation else 6
-        return f"{self.article.feed.reliability}{credibility}"
+        return admiralty_code(self.article.feed, self.annotation)
 
 
 def latest_annotations(article_ids: Iterable[int]) -> dict[int, Annotation]:
     """The annotation in force (the newest) for each article that has one."""
-    ids = list(set(article_ids))
-    if not ids:
-        return {}
-    latest: dict[int, Annotation] = {}
-    # Newest first, so the first row seen per article is the one in force.
-    rows = (
-        Annotation.objects.filter(article_id__in=ids)
-        .select_related("analyst")
-        .order_by("article_id", "-created_at", "-id")
-    )
-    for annotation in rows:
-        latest.setdefault(annotation.article_id, annotation)
-    return latest
+    return effective_annotations(article_ids)
 
 
 def excluded_article_ids(article_ids: Iterable[int]) -> set[int]:

@@ -1,0 +1,58 @@
+"""Reports brought into each workflow state the way people bring them there:
+through the workflow's own functions, never by writing the state field."""
+
+from typing import Any
+
+from django.contrib.auth.models import User
+
+from reports import workflow
+from reports.models import Report
+from tests.factories import make_report
+
+STATES = [s.value for s in Report.State]
+
+
+def report_in(state: str, *, editor: User, approver: User, **make: Any) -> Report:
+    """A report in `state`; `editor` submits and `approver` approves."""
+    report = make_report(**make)
+    if state == Report.State.DRAFT:
+        return report
+    workflow.report_submit(report=report, actor=editor)
+    if state == Report.State.IN_REVIEW:
+        return report
+    workflow.report_approve(
+        report=report, actor=approver, revision=report.latest_revision_id or 0
+    )
+    if state == Report.State.APPROVED:
+        return report
+    workflow.report_publish(report=report, actor=editor)
+    if state == Report.State.PUBLISHED:
+        return report
+    workflow.report_withdraw(report=report, actor=editor, reason="Superseded")
+    assert report.state == Report.State.WITHDRAWN
+    return report
+
+
+def snapshot(report: Report) -> dict[str, Any]:
+    """Everything a refused action must leave as it was."""
+    from feeds.models import Annotation
+    from reports.models import AuditEvent, Publication, ReviewComment, Revision
+
+    fresh = Report.objects.get(pk=report.pk)
+    return {
+        "report": {
+            f: getattr(fresh, f)
+            for f in (
+                "state",
+                "latest_revision_id",
+                "approved_revision_id",
+                "approved_by_id",
+                "published_revision_id",
+            )
+        },
+        "revisions": Revision.objects.filter(report=report).count(),
+        "audit": AuditEvent.objects.filter(report=report).count(),
+        "publications": Publication.objects.filter(report=report).count(),
+        "comments": ReviewComment.objects.filter(revision__report=report).count(),
+        "annotations": Annotation.objects.count(),
+    }
