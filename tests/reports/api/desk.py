@@ -26,9 +26,11 @@ def publish_row(
     report: Report, *, publisher: User, pdf: bytes = TINY_PDF
 ) -> Publication:
     digest = hashlib.sha256(pdf).hexdigest()
+    revision = report.latest_revision
+    assert revision is not None
     return Publication.objects.create(
         report=report,
-        revision=report.latest_revision,
+        revision=revision,
         pdf=pdf_store(pdf, digest=digest),
         sha256=digest,
         size=len(pdf),
@@ -42,6 +44,7 @@ def report_in(state: str, *, publisher: User, **make: object) -> Report:
     an approval from `approved` on, a publication from `published` on."""
     report = make_report(**make)  # type: ignore[arg-type]
     revision = report.latest_revision
+    assert revision is not None
     if state in (Report.State.APPROVED, Report.State.PUBLISHED, Report.State.WITHDRAWN):
         report.approved_revision = revision
         report.approved_by = publisher

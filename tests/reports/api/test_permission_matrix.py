@@ -64,7 +64,7 @@ def _snapshot() -> dict[str, Any]:
 def _body(action: str, report: Report) -> dict[str, Any]:
     revision = report.latest_revision
     assert revision is not None
-    return {
+    bodies: dict[str, dict[str, Any]] = {
         "request-changes": {"reason": "Tighten the outlook."},
         "withdraw": {"reason": "The period was wrong."},
         "approve": {"revision_id": revision.pk},
@@ -73,7 +73,8 @@ def _body(action: str, report: Report) -> dict[str, Any]:
             "content": {**revision.content, "executive_summary": "Rewritten."},
             "note": "matrix",
         },
-    }.get(action, {})
+    }
+    return bodies.get(action, {})
 
 
 def _assert_refused(response: Any, role: str, before: dict[str, Any]) -> None:
@@ -115,8 +116,10 @@ def test_it_lets_only_editors_run_the_workflow_and_save(
     report.refresh_from_db()
     assert report.state == after[state]
     if action == "save":
-        assert report.latest_revision.number == 2
-        assert report.latest_revision.author.username == "editor"
+        saved = report.latest_revision
+        assert saved is not None and saved.author is not None
+        assert saved.number == 2
+        assert saved.author.username == "editor"
 
 
 def _desk_action(name: str, report: Report) -> tuple[str, dict[str, Any], int]:
@@ -212,6 +215,7 @@ def test_it_shows_drafts_only_to_the_desk_and_publications_to_readers(
         if _visible_to_readers(state):
             assert answers["report"].status_code == 200
             assert listed == [report.pk]
+            assert publication is not None
             assert shown == [publication.pk]
             assert answers["pdf"].status_code == 200
         else:

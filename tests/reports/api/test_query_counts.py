@@ -16,6 +16,7 @@ from reports.models import (
     GenerationJob,
     Report,
     ReviewComment,
+    Revision,
 )
 from reports.tokens import token_issue
 from tests.factories import make_article, make_feed, make_report, make_topic
@@ -76,6 +77,7 @@ class World:
         make_report()
 
     def comments(self) -> None:
+        assert self.report.latest_revision is not None
         ReviewComment.objects.create(
             revision=self.report.latest_revision,
             section="outlook",
@@ -97,8 +99,7 @@ class World:
             state=GenerationJob.State.SUCCEEDED,
             finished_at=timezone.now(),
         )
-        revision = report.latest_revision
-        type(revision).objects.filter(pk=revision.pk).update(job=job)
+        Revision.objects.filter(report=report, number=1).update(job=job)
 
 
 LISTS: list[tuple[str, str, Callable[[World], str]]] = [

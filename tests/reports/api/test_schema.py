@@ -46,7 +46,7 @@ def test_it_describes_every_route_of_the_api():
     generator._initialise_endpoints()
     routed = {
         path.replace("{pk}", "{id}")
-        for path, *_ in generator.endpoints
+        for path, *_ in generator.endpoints or []
         if path not in ("/api/schema/", "/api/docs/")
     }
 
