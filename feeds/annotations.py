@@ -16,7 +16,6 @@ from django.db.models import OuterRef, Subquery
 from feeds.errors import AnnotationRejected
 from feeds.models import Annotation, Article, Feed
 from feeds.sanitising import clean_text
-from feeds.signals import annotation_added
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +55,6 @@ def annotation_add(
         note=note,
         excluded=bool(excluded),
     )
-    # Sent inside the transaction: receivers (the audit log) write with it.
-    annotation_added.send(sender=Annotation, annotation=annotation)
     logger.info(
         "article annotated article_id=%s analyst=%s credibility=%s excluded=%s",
         article.pk,

@@ -1,21 +1,23 @@
 """Story clusters: one story carried by several outlets, grouped, never merged away.
 
-Each article gets a 64-bit SimHash of its title and lead. Two articles
-published within `WINDOW` of each other whose hashes differ in at most
-`MAX_DISTANCE` bits tell the same story; so do two with the same content hash
-or the same canonical URL. Every article belongs to a cluster (most to one of
-their own), so "one article per story" is a plain query.
+Two articles published within `WINDOW` of each other tell the same story when
+their titles and leads nearly coincide: the 64-bit SimHashes of their words
+differ in at most `MAX_DISTANCE` bits, or at least `MIN_EQUAL_BINS` of their
+five MinHash bins over word triples agree. The same content hash or the same
+canonical URL is the same story too. Every article belongs to a cluster (most
+to one of their own), so "one article per story" is a plain query.
 
-Finding candidates must not mean reading every recent article: the hash is
-cut into five bands stored as indexed columns, and only articles sharing a
-band (or the content hash, or the URL) are compared. Any two hashes within
-four bits share a band (pigeonhole); wider differences are still found most
-of the time.
+Finding candidates must not mean reading every recent article: the MinHash
+bins are stored in indexed columns (`sketch_0` ... `sketch_4`), and only
+articles sharing a bin, the content hash or the URL are compared. Reprints
+share most word triples, so they share a bin almost always; unrelated
+articles almost never do.
 """
 
 import datetime as dt
 import hashlib
 import re
+import zlib
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,11 +30,11 @@ from django.db.models.functions import Coalesce
 from feeds.models import Article, StoryCluster
 
 WINDOW = dt.timedelta(days=3)
-MAX_DISTANCE = 6
+MAX_DISTANCE = 8
+MIN_EQUAL_BINS = 2
 LEAD_WORDS = 60
 MIN_TOKENS = 5
-# (first bit, end bit) of each band; five bands of 12-13 bits.
-BANDS = ((0, 13), (13, 26), (26, 39), (39, 52), (52, 64))
+BINS = 5  # one sketch_N column per bin
 NO_SKETCH = -1
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -41,14 +43,18 @@ _token_lanes: dict[str, int] = {}
 _TOKEN_CACHE_LIMIT = 200_000
 
 
-def simhash(title: str, lead: str) -> int:
-    """The SimHash (unsigned, 64 bits) of a title and lead; 0 if too short."""
+def words_of(title: str, lead: str) -> list[str]:
+    """The words a story is compared on: the title and the lead's opening."""
     words = _WORD.findall(f"{title} {lead}".casefold())
-    words = [word for word in words if len(word) > 1][: LEAD_WORDS + 20]
+    return [word for word in words if len(word) > 1][: LEAD_WORDS + 20]
+
+
+def simhash(words: list[str]) -> int:
+    """The SimHash (unsigned, 64 bits) of a story's words; 0 if too few."""
     if len(words) < MIN_TOKENS:
         return 0
-    # Each token's hash is "spread" so that bit i sits in a 16-bit lane of a
-    # big integer; summing the spreads counts, per bit, the tokens that set
+    # Each word's hash is "spread" so that bit i sits in a 16-bit lane of a
+    # big integer; summing the spreads counts, per bit, the words that set
     # it, in one C-level pass instead of a Python loop over 64 bits.
     total = sum(_lanes(word) for word in words)
     counts = array("H", total.to_bytes(64 * _LANE_BITS // 8, "little"))
@@ -76,6 +82,26 @@ def _lanes(word: str) -> int:
     return spread
 
 
+def sketch(words: list[str]) -> tuple[int, ...]:
+    """One-permutation MinHash of the word triples: the least hash per bin.
+
+    A bin no triple fell into holds NO_SKETCH, which never matches.
+    """
+    bins = [NO_SKETCH] * BINS
+    if len(words) < MIN_TOKENS:
+        return tuple(bins)
+    for i in range(len(words) - 2):
+        value = zlib.crc32(f"{words[i]} {words[i + 1]} {words[i + 2]}".encode())
+        slot, rest = value % BINS, value // BINS
+        if bins[slot] == NO_SKETCH or rest < bins[slot]:
+            bins[slot] = rest
+    return tuple(bins)
+
+
+def equal_bins(a: Sequence[int], b: Sequence[int]) -> int:
+    return sum(1 for x, y in zip(a, b, strict=True) if x == y and x != NO_SKETCH)
+
+
 def to_signed(value: int) -> int:
     """Store an unsigned 64-bit hash in a signed BIGINT column."""
     return value - (1 << 64) if value >= 1 << 63 else value
@@ -83,13 +109,6 @@ def to_signed(value: int) -> int:
 
 def to_unsigned(value: int) -> int:
     return value + (1 << 64) if value < 0 else value
-
-
-def sketch(value: int) -> tuple[int, ...]:
-    """The band values of an unsigned hash, or NO_SKETCH for each band."""
-    if value == 0:
-        return (NO_SKETCH,) * len(BANDS)
-    return tuple(value >> lo & ((1 << (hi - lo)) - 1) for lo, hi in BANDS)
 
 
 def distance(a: int, b: int) -> int:
@@ -104,6 +123,7 @@ class _Known:
     published_at: dt.datetime
     content_hash: str
     canonical_url: str
+    bins: tuple[int, ...]
     pending: "Article | None" = None
 
 
@@ -136,6 +156,7 @@ def clusters_assign(articles: Sequence[Article]) -> list[StoryCluster]:
                 published_at=article.published_at,
                 content_hash=article.content_hash,
                 canonical_url=article.canonical_url,
+                bins=_bins(article),
                 pending=article,
             )
         )
@@ -162,18 +183,12 @@ def clusters_assign(articles: Sequence[Article]) -> list[StoryCluster]:
 def _candidates(articles: Sequence[Article]) -> list[_Known]:
     times = [article.published_at for article in articles]
     lo, hi = min(times) - WINDOW, max(times) + WINDOW
-    conditions: list[Q] = []
-    for band in range(len(BANDS)):
-        values = {
-            getattr(article, f"sketch_{band}")
-            for article in articles
-            if getattr(article, f"sketch_{band}") != NO_SKETCH
-        }
+    conditions: list[Q] = [Q(content_hash__in={a.content_hash for a in articles})]
+    for slot in range(BINS):
+        values = {_bins(article)[slot] for article in articles} - {NO_SKETCH}
         if values:
-            conditions.append(Q(**{f"sketch_{band}__in": values}))
-    hashes = {article.content_hash for article in articles}
+            conditions.append(Q(**{f"sketch_{slot}__in": values}))
     urls = {article.canonical_url for article in articles if article.canonical_url}
-    conditions.append(Q(content_hash__in=hashes))
     if urls:
         conditions.append(Q(canonical_url__in=urls))
     rows = (
@@ -186,14 +201,37 @@ def _candidates(articles: Sequence[Article]) -> list[_Known]:
             "published_at",
             "content_hash",
             "canonical_url",
+            *(f"sketch_{slot}" for slot in range(BINS)),
         )
     )
-    return [_Known(*row) for row in rows]
+    return [
+        _Known(
+            article_id=row[0],
+            cluster_id=row[1],
+            simhash=row[2],
+            published_at=row[3],
+            content_hash=row[4],
+            canonical_url=row[5],
+            bins=tuple(row[6:]),
+        )
+        for row in rows
+    ]
+
+
+def _bins(article: Article) -> tuple[int, ...]:
+    return (
+        article.sketch_0,
+        article.sketch_1,
+        article.sketch_2,
+        article.sketch_3,
+        article.sketch_4,
+    )
 
 
 def _best_match(article: Article, known: Iterable[_Known]) -> _Known | None:
     best: _Known | None = None
-    best_distance = MAX_DISTANCE + 1
+    best_gap = MAX_DISTANCE + 1
+    bins = _bins(article)
     for other in known:
         if abs(other.published_at - article.published_at) > WINDOW:
             continue
@@ -203,10 +241,12 @@ def _best_match(article: Article, known: Iterable[_Known]) -> _Known | None:
             gap = 0
         elif article.simhash and other.simhash:
             gap = distance(article.simhash, other.simhash)
+            if equal_bins(bins, other.bins) >= MIN_EQUAL_BINS:
+                gap = min(gap, MAX_DISTANCE)
         else:
             continue
-        if gap < best_distance:
-            best, best_distance = other, gap
+        if gap < best_gap:
+            best, best_gap = other, gap
     return best
 
 

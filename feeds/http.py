@@ -27,8 +27,8 @@ from typing import Any
 
 import httpcore
 import httpx
-from httpcore._backends.sync import SyncStream
 from django.conf import settings
+from httpcore._backends.sync import SyncStream
 
 logger = logging.getLogger(__name__)
 
@@ -172,9 +172,7 @@ class GuardedBackend(httpcore.NetworkBackend):
             for option in socket_options or ():
                 sock.setsockopt(*option)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            return _DeadlineStream(
-                SyncStream(sock), self._deadline
-            )
+            return _DeadlineStream(SyncStream(sock), self._deadline)
         raise httpcore.ConnectError(f"cannot connect to {host}: {last_error}")
 
     def connect_unix_socket(

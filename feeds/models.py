@@ -128,8 +128,8 @@ class Article(models.Model):
     fetched_at = models.DateTimeField(default=timezone.now)
     content_hash = models.CharField(max_length=64, db_index=True)
     simhash = models.BigIntegerField(default=0)
-    # Bands of the SimHash, indexed, so near-duplicates are found without
-    # reading every recent article (see feeds.clustering).
+    # MinHash bins of title and lead, indexed, so near-duplicates are found
+    # without reading every recent article (see feeds.clustering).
     sketch_0 = models.IntegerField(default=-1)
     sketch_1 = models.IntegerField(default=-1)
     sketch_2 = models.IntegerField(default=-1)

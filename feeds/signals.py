@@ -2,12 +2,8 @@
 
 `articles_ingested` is sent after the transaction that stored new articles
 commits, with `article_ids`: the primary keys of the articles just created.
-
-`annotation_added` is sent inside the transaction that saved an annotation,
-with `annotation`, so a receiver's writes (an audit event) commit with it.
 """
 
 from django.dispatch import Signal
 
 articles_ingested = Signal()
-annotation_added = Signal()

@@ -15,7 +15,13 @@ from collections.abc import Sequence
 from django.db import transaction
 
 from feeds.canonical import canonical_url
-from feeds.clustering import clusters_assign, clusters_refresh, simhash, sketch
+from feeds.clustering import (
+    clusters_assign,
+    clusters_refresh,
+    simhash,
+    sketch,
+    words_of,
+)
 from feeds.clustering import to_signed as signed_hash
 from feeds.models import Article, Feed
 from feeds.parsing import ParsedEntry
@@ -102,14 +108,15 @@ def _article(
     feed: Feed, key: str, entry: ParsedEntry, fetched_at: dt.datetime
 ) -> Article:
     published, note = article_date(entry.published, fetched_at=fetched_at)
-    lead = entry.summary or entry.content
-    value = simhash(entry.title, " ".join(lead.split()[:60]))
-    bands = sketch(value)
+    words = words_of(entry.title, (entry.summary or entry.content)[:2000])
+    value = simhash(words)
+    bands = sketch(words)
+    canonical = canonical_url(entry.link)
     return Article(
         feed=feed,
         entry_key=key,
         url=entry.link,
-        canonical_url=canonical_url(entry.link),
+        canonical_url=canonical if len(canonical) <= 2000 else "",
         title=entry.title,
         summary=entry.summary,
         content=entry.content,
