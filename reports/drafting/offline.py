@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from feeds.models import Article
 from reports.content import THREAT_ORDER, parse_content
 from reports.drafting.base import DraftFailed, DraftResult
 from reports.drafting.checks import draft_flags, draft_problems
@@ -210,6 +211,18 @@ def sentences(text: str) -> list[str]:
     ]
 
 
+def day_month(when: dt.datetime | dt.date) -> str:
+    return f"{when.day} {when:%B}"
+
+
+def attributed(sentence: str, article: Article) -> str:
+    """The sentence with its outlet and date before the final stop."""
+    body = sentence.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else "."
+    body = body.rstrip(".!?")
+    return f"{body} ({article.feed}, {day_month(article.published_at)}){end}"
+
+
 def lead(text: str, *, words: int = LEAD_WORDS) -> str:
     """The first sentences of a text, up to about `words` words."""
     chosen: list[str] = []
@@ -354,8 +367,8 @@ class OfflineDrafter:
         widest = sorted(stories, key=lambda s: (-len(s.outlets), -s.score, s.id))[:3]
         parts = [
             f"{len(stories)} stories from {len(outlets)} outlets were selected on "
-            f"{selection.topic.name} for {selection.period_start:%d %B} to "
-            f"{selection.period_end:%d %B %Y}"
+            f"{selection.topic.name} for {day_month(selection.period_start)} to "
+            f"{day_month(selection.period_end)} {selection.period_end.year}"
             + (
                 f", {background} of them published before the period"
                 if background
@@ -388,7 +401,7 @@ class OfflineDrafter:
         )
         attribution = (
             f"Reported by {article.feed} ({story.admiralty}, "
-            f"{article.published_at:%d %b %Y})"
+            f"{day_month(article.published_at)} {article.published_at.year})"
         )
         if story.corroborated_by:
             others = sorted({str(a.feed) for a in story.corroborated_by})
@@ -409,10 +422,7 @@ class OfflineDrafter:
         for story in stories:
             for sentence in sentences(article_text(story.article)):
                 if _matches(_THEME_PATTERNS[theme], sentence):
-                    article = story.article
-                    chosen.append(
-                        f"{sentence} ({article.feed}, {article.published_at:%d %b})"
-                    )
+                    chosen.append(attributed(sentence, story.article))
                     break
             if len(chosen) == 5:
                 break
