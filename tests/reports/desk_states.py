@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from reports import workflow
-from reports.models import Report
+from reports.models import Report, Revision
 from tests.factories import make_report
 
 STATES = [s.value for s in Report.State]
@@ -56,3 +56,10 @@ def snapshot(report: Report) -> dict[str, Any]:
         "comments": ReviewComment.objects.filter(revision__report=report).count(),
         "annotations": Annotation.objects.count(),
     }
+
+
+def latest(report: Report) -> Revision:
+    """The report's latest revision (every report built here has one)."""
+    revision = Report.objects.select_related("latest_revision").get(pk=report.pk)
+    assert revision.latest_revision is not None
+    return revision.latest_revision

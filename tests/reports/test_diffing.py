@@ -1,5 +1,6 @@
 import copy
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from reports.geo import distance_km
 from reports.models import Report
 from reports.revisions import revision_save
 from tests.factories import make_content, make_report, make_topic
-from tests.reports.desk_states import report_in
+from tests.reports.desk_states import latest, report_in
 
 State = Report.State
 
@@ -28,7 +29,7 @@ def _pair(**edits):
     old = make_content([1, 2, 3])
     new = copy.deepcopy(old)
     for path, value in edits.items():
-        node = new
+        node: Any = new
         keys = path.split("__")
         for key in keys[:-1]:
             node = node[int(key)] if key.isdigit() else node[key]
@@ -227,7 +228,7 @@ def test_it_matches_developments_by_title_and_finds_added_retitled_and_removed()
 @pytest.mark.django_db
 def test_it_renders_the_diff_as_escaped_html(editor):
     report = make_report()
-    first = report.latest_revision
+    first = latest(report)
     content = make_content(
         first.input_article_ids,
         executive_summary="<script>alert(1)</script> A quiet week.",
@@ -264,14 +265,12 @@ def test_it_finds_the_last_published_report_of_the_topic(editor, editor2):
     found = last_published_revision(report=current)
 
     assert found is not None and found.pk == earlier.published_revision_id
-    assert last_published_revision(report=other_topic).report_id == other_topic.pk
-    diff = diff_since_last_publication(report=current, revision=current.latest_revision)
+    mine = last_published_revision(report=other_topic)
+    assert mine is not None and mine.report_id == other_topic.pk
+    diff = diff_since_last_publication(report=current, revision=latest(current))
     assert diff is not None and diff.old_revision_id == earlier.published_revision_id
-    assert machine_draft_of(current) == current.latest_revision
+    assert machine_draft_of(current) == latest(current)
 
     workflow.report_withdraw(report=earlier, actor=editor, reason="Retracted")
     assert last_published_revision(report=current) is None
-    assert (
-        diff_since_last_publication(report=current, revision=current.latest_revision)
-        is None
-    )
+    assert diff_since_last_publication(report=current, revision=latest(current)) is None

@@ -8,7 +8,7 @@ from reports.errors import Conflict, Forbidden, InvalidTransition, ValidationFai
 from reports.models import AuditEvent, Report, Revision
 from reports.revisions import revision_save
 from tests.factories import make_content, make_report
-from tests.reports.desk_states import report_in, snapshot
+from tests.reports.desk_states import latest, report_in, snapshot
 from tests.services import need_postgres
 
 pytestmark = pytest.mark.django_db
@@ -17,19 +17,19 @@ State = Report.State
 
 
 def _save(report, actor, base=None, **overrides):
-    latest = report.latest_revision
+    last = latest(report)
     return revision_save(
         report=report,
         actor=actor,
-        base_revision_id=latest.pk if base is None else base,
-        content=make_content(latest.input_article_ids, **overrides),
+        base_revision_id=last.pk if base is None else base,
+        content=make_content(last.input_article_ids, **overrides),
         note="  Tightened the summary.  ",
     )
 
 
 def test_it_saves_an_edit_as_the_next_immutable_revision(editor):
     report = make_report()
-    first = report.latest_revision
+    first = latest(report)
 
     revision = _save(report, editor, executive_summary="  A new summary.  ")
 
@@ -41,7 +41,7 @@ def test_it_saves_an_edit_as_the_next_immutable_revision(editor):
     assert revision.content["executive_summary"] == "A new summary."
     assert revision.input_article_ids == first.input_article_ids
     assert Report.objects.get(pk=report.pk).latest_revision == revision
-    assert report.latest_revision_id == revision.pk
+    assert latest(report).pk == revision.pk
     first.refresh_from_db()
     assert first.content["executive_summary"] != "A new summary."
     with pytest.raises(ValueError, match="immutable"):
@@ -56,7 +56,7 @@ def test_it_saves_an_edit_as_the_next_immutable_revision(editor):
 
 def test_it_refuses_a_save_based_on_an_old_revision_naming_who_saved(editor, editor2):
     report = make_report()
-    base = report.latest_revision_id
+    base = latest(report).pk
     theirs = _save(report, editor2)
     before = snapshot(report)
 
@@ -107,7 +107,7 @@ def test_it_refuses_content_that_breaks_the_schema_listing_problems(
         revision_save(
             report=report,
             actor=editor,
-            base_revision_id=report.latest_revision_id,
+            base_revision_id=latest(report).pk,
             content=content,
         )
 
@@ -119,13 +119,13 @@ def test_it_refuses_content_that_breaks_the_schema_listing_problems(
 
 def test_it_saves_content_with_citation_problems_but_records_them(editor):
     report = make_report()
-    content = make_content(report.latest_revision.input_article_ids)
+    content = make_content(latest(report).input_article_ids)
     content["key_developments"][0]["source_ids"] = []
 
     revision = revision_save(
         report=report,
         actor=editor,
-        base_revision_id=report.latest_revision_id,
+        base_revision_id=latest(report).pk,
         content=content,
     )
 
@@ -181,8 +181,8 @@ def test_it_refuses_to_edit_a_withdrawn_report(editor, editor2):
 def test_it_accepts_one_of_two_saves_from_the_same_base(editor, editor2):
     need_postgres()
     report = make_report()
-    base = report.latest_revision_id
-    ids = report.latest_revision.input_article_ids
+    base = latest(report).pk
+    ids = latest(report).input_article_ids
     barrier = threading.Barrier(2)
     outcomes: list[object] = [None, None]
 

@@ -12,7 +12,7 @@ from reports.errors import Conflict, Forbidden, InvalidTransition, ValidationFai
 from reports.models import AuditEvent, Publication, Report, Revision
 from reports.revisions import revision_save
 from tests.factories import make_content, make_report
-from tests.reports.desk_states import report_in, snapshot
+from tests.reports.desk_states import latest, report_in, snapshot
 from tests.services import need_postgres
 
 pytestmark = pytest.mark.django_db
@@ -29,12 +29,12 @@ def _actions(report):
 
 
 def _human_revision(report, editor, **overrides):
-    latest = report.latest_revision
-    content = make_content(latest.input_article_ids, **overrides)
+    last = latest(report)
+    content = make_content(last.input_article_ids, **overrides)
     return revision_save(
         report=report,
         actor=editor,
-        base_revision_id=latest.pk,
+        base_revision_id=last.pk,
         content=content,
         note="edit",
     )
@@ -49,7 +49,7 @@ def test_it_submits_a_draft_for_review(editor):
     assert report.state == State.IN_REVIEW
     event = AuditEvent.objects.get(report=report, action=Action.SUBMITTED)
     assert event.actor == editor
-    assert event.revision_id == report.latest_revision_id
+    assert event.revision_id == latest(report).pk
 
 
 def test_it_refuses_an_action_that_does_not_apply_in_the_state(editor):
@@ -78,9 +78,7 @@ def test_it_refuses_workflow_actions_to_roles_without_them(who, request, editor)
     workflow.report_submit(report=report, actor=editor)
     before = snapshot(report)
     with pytest.raises(Forbidden):
-        workflow.report_approve(
-            report=report, actor=actor, revision=report.latest_revision_id
-        )
+        workflow.report_approve(report=report, actor=actor, revision=latest(report).pk)
     with pytest.raises(Forbidden):
         workflow.report_request_changes(report=report, actor=actor, reason="no")
 
@@ -116,13 +114,11 @@ def test_it_approves_the_exact_latest_revision(editor, editor2):
     report = make_report()
     workflow.report_submit(report=report, actor=editor)
 
-    workflow.report_approve(
-        report=report, actor=editor2, revision=report.latest_revision
-    )
+    workflow.report_approve(report=report, actor=editor2, revision=latest(report))
 
     fresh = Report.objects.get(pk=report.pk)
     assert fresh.state == State.APPROVED
-    assert fresh.approved_revision_id == fresh.latest_revision_id
+    assert fresh.approved_revision_id == latest(fresh).pk
     assert fresh.approved_by == editor2
     assert fresh.approved_at is not None
     assert _actions(report) == [Action.SUBMITTED, Action.APPROVED]
@@ -130,7 +126,7 @@ def test_it_approves_the_exact_latest_revision(editor, editor2):
 
 def test_it_refuses_to_approve_a_revision_that_is_not_the_latest(editor, editor2):
     report = make_report()
-    first = report.latest_revision
+    first = latest(report)
     workflow.report_submit(report=report, actor=editor)
     newer = _human_revision(report, editor)
     before = snapshot(report)
@@ -172,7 +168,7 @@ def test_it_lets_an_author_approve_when_four_eyes_is_off(editor):
 
 def test_it_lists_every_reason_that_blocks_approval(editor, editor2, analyst):
     report = make_report(articles=3)
-    ids = report.latest_revision.input_article_ids
+    ids = latest(report).input_article_ids
     content = make_content(ids)
     content["key_developments"].append(
         {"title": "Uncited", "body": "No source.", "source_ids": [], "in_period": True}
@@ -184,7 +180,7 @@ def test_it_lists_every_reason_that_blocks_approval(editor, editor2, analyst):
     revision_save(
         report=report,
         actor=editor,
-        base_revision_id=report.latest_revision_id,
+        base_revision_id=latest(report).pk,
         content=content,
     )
     Annotation.objects.create(article_id=ids[1], analyst=analyst, excluded=True)
@@ -193,7 +189,7 @@ def test_it_lists_every_reason_that_blocks_approval(editor, editor2, analyst):
 
     with pytest.raises(ValidationFailed) as refused:
         workflow.report_approve(
-            report=report, actor=editor2, revision=report.latest_revision_id
+            report=report, actor=editor2, revision=latest(report).pk
         )
 
     assert refused.value.problems == [
@@ -208,33 +204,31 @@ def test_it_lists_every_reason_that_blocks_approval(editor, editor2, analyst):
 
 def test_it_counts_only_the_latest_annotation_of_a_source(editor, editor2, analyst):
     report = make_report()
-    cited = report.latest_revision.content["key_developments"][0]["source_ids"][0]
+    cited = latest(report).content["key_developments"][0]["source_ids"][0]
     Annotation.objects.create(article_id=cited, analyst=analyst, excluded=True)
     Annotation.objects.create(article_id=cited, analyst=analyst, excluded=False)
     workflow.report_submit(report=report, actor=editor)
 
-    workflow.report_approve(
-        report=report, actor=editor2, revision=report.latest_revision_id
-    )
+    workflow.report_approve(report=report, actor=editor2, revision=latest(report).pk)
 
     assert Report.objects.get(pk=report.pk).state == State.APPROVED
 
 
 def test_it_refuses_citations_of_articles_not_given_for_the_report(editor, editor2):
     report = make_report()
-    content = make_content(report.latest_revision.input_article_ids)
+    content = make_content(latest(report).input_article_ids)
     content["assessment"]["hotspots"][0]["source_ids"] = [999999]
     revision_save(
         report=report,
         actor=editor,
-        base_revision_id=report.latest_revision_id,
+        base_revision_id=latest(report).pk,
         content=content,
     )
     workflow.report_submit(report=report, actor=editor)
 
     with pytest.raises(ValidationFailed) as refused:
         workflow.report_approve(
-            report=report, actor=editor2, revision=report.latest_revision_id
+            report=report, actor=editor2, revision=latest(report).pk
         )
 
     assert refused.value.problems == [
@@ -261,7 +255,7 @@ def test_it_refuses_to_publish_when_a_cited_source_was_excluded_since_approval(
     editor, editor2, analyst
 ):
     report = report_in(State.APPROVED, editor=editor, approver=editor2)
-    cited = report.latest_revision.content["key_developments"][0]["source_ids"][0]
+    cited = latest(report).content["key_developments"][0]["source_ids"][0]
     Annotation.objects.create(article_id=cited, analyst=analyst, excluded=True)
     before = snapshot(report)
 
@@ -313,9 +307,7 @@ def test_it_starts_a_correction_when_a_published_report_is_edited(editor, editor
     assert workflow.WITHDRAW in workflow.allowed_actions(report=report, user=editor)
 
     workflow.report_submit(report=report, actor=editor2)
-    workflow.report_approve(
-        report=report, actor=editor, revision=fresh.latest_revision_id
-    )
+    workflow.report_approve(report=report, actor=editor, revision=latest(fresh).pk)
     workflow.report_publish(report=report, actor=editor)
     assert Publication.objects.filter(report=report).count() == 2
 
@@ -325,21 +317,21 @@ def test_it_sends_a_report_back_to_draft_when_a_machine_draft_lands(
     state, editor, editor2
 ):
     report = report_in(state, editor=editor, approver=editor2)
-    latest = report.latest_revision
+    last = latest(report)
     machine = Revision.objects.create(
         report=report,
-        number=latest.number + 1,
-        parent=latest,
+        number=last.number + 1,
+        parent=last,
         origin=Revision.Origin.OFFLINE,
-        content=latest.content,
-        input_article_ids=latest.input_article_ids,
+        content=last.content,
+        input_article_ids=last.input_article_ids,
     )
 
     workflow.report_revision_added(report=report, revision=machine)
 
     fresh = Report.objects.get(pk=report.pk)
     assert fresh.state == State.DRAFT
-    assert fresh.latest_revision_id == machine.pk
+    assert latest(fresh).pk == machine.pk
     assert fresh.approved_revision_id is None
     expected = (
         Action.APPROVAL_VOIDED if state == State.APPROVED else "changes_requested"
@@ -406,7 +398,7 @@ def test_it_records_one_approval_when_two_editors_approve_at_once(
     third = make_user(Role.EDITOR, "editor3")
     report = make_report()
     workflow.report_submit(report=report, actor=editor)
-    revision = report.latest_revision_id
+    revision = latest(report).pk
     approvers = [editor2, third]
 
     outcomes = _race(
