@@ -15,7 +15,6 @@ import logging
 import mimetypes
 import posixpath
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,11 +32,9 @@ from reports.content import (
     OUTLOOK_TITLES,
     SECTION_TITLES,
     THREAT_LEVELS,
-    Hotspot,
-    ReportContent,
     parse_content,
 )
-from reports.geo import distance_km
+from reports.diffing import ChangeKind, last_published_revision, revision_diff
 from reports.models import Publication, Report, Revision
 from reports.pdfcharts import THREAT_COLOURS, ThreatPoint, threat_history_svg
 from reports.pdfmap import INTENSITY_COLOURS, INTENSITY_NAMES, MapPoint, map_svg
@@ -68,7 +65,6 @@ TLP_RULES: dict[str, str] = {
     "basis within their own organisation.",
     Tlp.RED: "For the named recipients only; no further disclosure.",
 }
-MOVE_THRESHOLD_KM = 25.0
 
 
 class RenderError(Exception):
@@ -128,8 +124,8 @@ _SCRIPTLIKE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9:-]*(\s[^<>]*)?/?>")
-_FENCE_LINE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$", re.MULTILINE)
-_HEADING_MARK = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
+_FENCE_LINE = re.compile(r"^[ \t]*(```|~~~)[\w+-]*[ \t]*$", re.MULTILINE)
+_HEADING_MARK = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
 _EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 
 
@@ -204,8 +200,12 @@ class Changes:
     @property
     def threat_direction(self) -> str:
         order = list(THREAT_LEVELS)
-        if self.threat_before not in order or self.threat_after not in order:
+        if self.threat_before == self.threat_after:
             return "unchanged"
+        if self.threat_before not in order:
+            return "set"
+        if self.threat_after not in order:
+            return "cleared"
         delta = order.index(self.threat_after) - order.index(self.threat_before)
         return "raised" if delta > 0 else "lowered" if delta < 0 else "unchanged"
 
@@ -347,7 +347,7 @@ def document_build(
         hotspots=hotspots,
         map_svg=map_svg(area=area, points=points, country_code=topic.country_code),
         chart_svg=threat_history_svg(_threat_history(report, level)),
-        changes=_changes_since_previous(report, content),
+        changes=_changes_since_previous(report, revision),
         annex=annex,
         colophon=colophon,
         section_titles={**SECTION_TITLES, "annex": ANNEX_TITLE},
@@ -503,83 +503,37 @@ def _threat_history(report: Report, current_level: str) -> list[ThreatPoint]:
     return points
 
 
-def _changes_since_previous(report: Report, content: ReportContent) -> Changes | None:
-    earlier = _current_publications(report)
-    if not earlier:
+def _changes_since_previous(report: Report, revision: Revision) -> Changes | None:
+    """The assessment's changes against what subscribers last received."""
+    previous = last_published_revision(report=report, excluding=revision)
+    if previous is None:
         return None
-    previous = earlier[-1]
-    try:
-        before = parse_content(previous.revision.content)
-    except ValueError:
-        return None
-    return changes_between(
-        before,
-        content,
-        previous_title=format_period(
-            previous.report.period_start, previous.report.period_end
-        ),
-    )
+    diff = revision_diff(old=previous, new=revision)
+    before = (previous.content.get("assessment") or {}).get("threat_level", "")
+    after = (revision.content.get("assessment") or {}).get("threat_level", "")
 
-
-def changes_between(
-    before: ReportContent, after: ReportContent, *, previous_title: str
-) -> Changes:
-    """Threat level and hotspot changes from one report's content to the next.
-
-    Hotspots are paired by label (case-insensitive), then any left over by
-    proximity, so a renamed but unmoved hotspot is not counted twice.
-    """
-    old = list(before.assessment.hotspots)
-    new = list(after.assessment.hotspots)
-    pairs: list[tuple[Hotspot, Hotspot]] = []
-    for spot in list(new):
-        match = next((o for o in old if _key(o) == _key(spot)), None)
-        if match is not None:
-            pairs.append((match, spot))
-            old.remove(match)
-            new.remove(spot)
-    for spot in list(new):
-        near = _nearest(spot, old, within_km=MOVE_THRESHOLD_KM)
-        if near is not None:
-            pairs.append((near, spot))
-            old.remove(near)
-            new.remove(spot)
-
-    moved = []
-    for was, now in pairs:
-        km = distance_km(was.lat, was.lng, now.lat, now.lng)
-        notes = []
-        if km >= MOVE_THRESHOLD_KM:
-            notes.append(f"moved {km:,.0f} km")
-        if was.intensity != now.intensity:
-            notes.append(
-                f"intensity {INTENSITY_NAMES[was.intensity].lower()} → "
-                f"{INTENSITY_NAMES[now.intensity].lower()}"
+    notes: dict[str, list[str]] = {}
+    for move in diff.hotspots_moved:
+        notes.setdefault(clean_text(move.label), []).append(f"moved {move.km:,.0f} km")
+    for change in diff.changes(ChangeKind.INTENSITY):
+        if change.path.startswith("assessment.hotspots.") and change.after in (1, 2, 3):
+            index = int(change.path.split(".")[2])
+            label = clean_text(
+                revision.content["assessment"]["hotspots"][index]["label"]
             )
-        if notes:
-            moved.append(HotspotChange(clean_text(now.label), ", ".join(notes)))
+            notes.setdefault(label, []).append(
+                f"intensity {INTENSITY_NAMES[change.before].lower()} → "
+                f"{INTENSITY_NAMES[change.after].lower()}"
+            )
+    old_report = previous.report
     return Changes(
-        previous_title=previous_title,
-        threat_before=before.assessment.threat_level,
-        threat_after=after.assessment.threat_level,
+        previous_title=format_period(old_report.period_start, old_report.period_end),
+        threat_before=before,
+        threat_after=after,
         added=[
-            HotspotChange(clean_text(s.label), INTENSITY_NAMES[s.intensity].lower())
-            for s in new
+            HotspotChange(clean_text(h.label), INTENSITY_NAMES[h.intensity].lower())
+            for h in diff.hotspots_added
         ],
-        moved=moved,
-        removed=[HotspotChange(clean_text(s.label), "") for s in old],
+        moved=[HotspotChange(label, ", ".join(n)) for label, n in notes.items()],
+        removed=[HotspotChange(clean_text(h.label), "") for h in diff.hotspots_removed],
     )
-
-
-def _key(spot: Hotspot) -> str:
-    return " ".join(spot.label.lower().split())
-
-
-def _nearest(spot: Hotspot, others: Sequence[Hotspot], *, within_km: float) -> Any:
-    best = None
-    best_km = within_km
-    for other in others:
-        km = distance_km(spot.lat, spot.lng, other.lat, other.lng)
-        if km < best_km:
-            best, best_km = other, km
-    return best
