@@ -173,6 +173,8 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "osint-desk@localhost")
+# Absolute links in e-mails and Atom feeds point here.
+OSINT_SITE_URL = env_str("OSINT_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Celery -----------------------------------------------------------------
 # With no broker the desk runs embedded: tasks execute in-process, right after

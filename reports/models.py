@@ -324,6 +324,28 @@ class Download(models.Model):
         return f"Download of {self.publication_id} by {self.user_id}"
 
 
+class PublicationNotice(models.Model):
+    """One follower told of one publication, so a retried task never repeats."""
+
+    publication = models.ForeignKey(
+        Publication, on_delete=models.CASCADE, related_name="notices"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "user"], name="notice_unique_publication_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Notice of {self.publication_id} to {self.user_id}"
+
+
 class TopicFollow(models.Model):
     """A subscriber's wish to hear of each new publication on a topic."""
 
