@@ -227,8 +227,8 @@ def fetch_url(
     etag: str = "",
     last_modified: str = "",
     allowed_hosts: Collection[str] | None = None,
-    deadline_s: float = FETCH_DEADLINE,
-    max_bytes: int = MAX_BODY_BYTES,
+    deadline_s: float | None = None,
+    max_bytes: int | None = None,
 ) -> FeedResponse:
     """GET a feed, following up to five redirects, within all the limits.
 
@@ -238,6 +238,8 @@ def fetch_url(
     """
     if allowed_hosts is None:
         allowed_hosts = settings.FEED_ALLOWED_HOSTS
+    deadline_s = FETCH_DEADLINE if deadline_s is None else deadline_s
+    max_bytes = MAX_BODY_BYTES if max_bytes is None else max_bytes
     deadline = time.monotonic() + deadline_s
     backend = GuardedBackend(allowed_hosts=allowed_hosts, deadline=deadline)
     headers = {

@@ -57,7 +57,9 @@ class DemoFeedServer(ThreadingHTTPServer):
 @contextmanager
 def serving(directory: Path = FEEDS_DIR) -> Iterator[DemoFeedServer]:
     server = DemoFeedServer(directory)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield server

@@ -6,13 +6,14 @@ drip bytes, never stop, lie about lengths, redirect forever. The server
 records every request and the most requests it ever had in flight per path.
 """
 
-import gzip
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 Route = Callable[["Handler"], None]
@@ -110,7 +111,9 @@ class FeedServer(ThreadingHTTPServer):
 @contextmanager
 def feed_server(host: str = "127.0.0.1") -> Iterator[FeedServer]:
     server = FeedServer(host)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield server
@@ -191,9 +194,17 @@ def endless() -> Route:
     return route
 
 
+@cache
+def _bomb(decompressed_mib: int) -> bytes:
+    packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1024 * 1024)
+    parts = [packer.compress(block) for _ in range(decompressed_mib)]
+    return b"".join(parts) + packer.flush()
+
+
 def gzip_bomb(*, decompressed_mib: int = 200) -> Route:
     """A small gzip body that inflates to `decompressed_mib` MiB of zeros."""
-    raw = gzip.compress(b"\0" * (decompressed_mib * 1024 * 1024), compresslevel=9)
+    raw = _bomb(decompressed_mib)
 
     def route(handler: Handler) -> None:
         handler.send_bytes(raw, headers={"Content-Encoding": "gzip"})
