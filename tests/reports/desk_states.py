@@ -63,3 +63,37 @@ def latest(report: Report) -> Revision:
     revision = Report.objects.select_related("latest_revision").get(pk=report.pk)
     assert revision.latest_revision is not None
     return revision.latest_revision
+
+
+def editor_post(
+    report: Report, content: dict[str, Any] | None = None, base: int | None = None
+) -> dict[str, Any]:
+    """What the editor page posts for `content` (the latest one by default)."""
+    revision = latest(report)
+    content = revision.content if content is None else content
+    assessment = content["assessment"]
+    data: dict[str, Any] = {
+        "base_revision_id": revision.pk if base is None else base,
+        "executive_summary": content["executive_summary"],
+        "geopolitical_impact": content["geopolitical_impact"],
+        "military_analysis": content["military_analysis"],
+        "threat_level": assessment["threat_level"],
+        "rationale": assessment["rationale"],
+        "note": "",
+    }
+    for key, text in content["outlook"].items():
+        data[f"outlook_{key}"] = text
+    for prefix, rows in (
+        ("kd", content["key_developments"]),
+        ("hs", assessment["hotspots"]),
+    ):
+        data[f"{prefix}-TOTAL_FORMS"] = len(rows)
+        data[f"{prefix}-INITIAL_FORMS"] = len(rows)
+        for i, row in enumerate(rows):
+            for key, value in row.items():
+                if key == "in_period":
+                    if value:
+                        data[f"{prefix}-{i}-{key}"] = "on"
+                else:
+                    data[f"{prefix}-{i}-{key}"] = value
+    return data
