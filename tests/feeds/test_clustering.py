@@ -1,0 +1,140 @@
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from feeds.clustering import distance, simhash, sketch, words_of
+from feeds.models import Article, Feed, StoryCluster
+from feeds.parsing import ParsedEntry, entry_keys
+from feeds.storing import articles_store
+from tests.factories import make_feed
+
+DAY = dt.datetime(2026, 5, 8, 9, tzinfo=dt.UTC)
+LEAD = (
+    "A report published on 8 May finds that Mongolia has the legal pieces of "
+    "a cybersecurity system in place: a 2021 cybersecurity law, national "
+    "incident response teams and a coordinating council. But compliance among "
+    "the organisations the law obliges was very low in 2025."
+)
+
+
+def _entry(n: int, title: str, summary: str, **fields: Any) -> ParsedEntry:
+    values: dict[str, Any] = {
+        "guid": f"g{n}",
+        "link": f"https://outlet{n}.example/{n}",
+        "title": title,
+        "summary": summary,
+        "content": "",
+        "author": "",
+        "published": DAY,
+    }
+    values.update(fields)
+    return ParsedEntry(**values)
+
+
+def _store(feed: Feed, *entries: ParsedEntry) -> list[Article]:
+    keys, _ = entry_keys(list(entries), mode=feed.entry_key_mode)
+    fetched = DAY + dt.timedelta(days=30)
+    ids = articles_store(
+        feed=feed, entries=list(entries), keys=keys, fetched_at=fetched
+    )
+    return list(Article.objects.filter(pk__in=ids))
+
+
+@pytest.mark.django_db
+def test_it_groups_a_reprint_from_another_outlet_into_one_cluster() -> None:
+    (first,) = _store(
+        make_feed(), _entry(1, "Report finds low compliance with cyber law", LEAD)
+    )
+    (reprint,) = _store(
+        make_feed(),
+        _entry(
+            2,
+            "Cyber law sees low compliance, report finds",
+            LEAD.replace("very low", "extremely low"),
+            published=DAY + dt.timedelta(hours=5),
+        ),
+    )
+
+    assert reprint.cluster_id == first.cluster_id
+    cluster = StoryCluster.objects.get(pk=first.cluster_id)
+    assert cluster.article_count == 2
+    assert cluster.first_published_at == DAY
+    assert cluster.last_published_at == DAY + dt.timedelta(hours=5)
+
+
+@pytest.mark.django_db
+def test_it_keeps_different_stories_apart() -> None:
+    (cyber,) = _store(make_feed(), _entry(1, "Low compliance with cyber law", LEAD))
+    (other,) = _store(
+        make_feed(),
+        _entry(
+            2,
+            "UN rights chief praises Mongolia",
+            "Visiting Ulaanbaatar on 10 May, the UN High Commissioner for Human "
+            "Rights commended the country for its law protecting human rights "
+            "defenders, and heard that corruption is the biggest bottleneck.",
+        ),
+    )
+
+    assert cyber.cluster_id != other.cluster_id
+    assert StoryCluster.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_it_does_not_group_a_story_repeated_outside_the_window() -> None:
+    (first,) = _store(make_feed(), _entry(1, "Low compliance with cyber law", LEAD))
+    (late,) = _store(
+        make_feed(),
+        _entry(
+            2,
+            "Low compliance with cyber law",
+            LEAD + " Repeated.",
+            published=DAY + dt.timedelta(days=10),
+        ),
+    )
+
+    assert late.cluster_id != first.cluster_id
+
+
+@pytest.mark.django_db
+def test_it_groups_the_same_link_carried_by_two_feeds() -> None:
+    (one,) = _store(make_feed(), _entry(1, "Short", "Tiny", link="https://a.example/x"))
+    (two,) = _store(
+        make_feed(), _entry(2, "Other", "Words", link="https://a.example/x?utm_x=1")
+    )
+
+    assert one.cluster_id == two.cluster_id
+
+
+@pytest.mark.django_db
+def test_it_groups_reprints_within_one_batch() -> None:
+    feed = make_feed()
+    first, second = _store(
+        feed,
+        _entry(1, "Low compliance with cyber law", LEAD),
+        _entry(2, "Low compliance with the cyber law", LEAD),
+    )
+
+    assert first.cluster_id == second.cluster_id
+
+
+@pytest.mark.django_db
+def test_it_never_deletes_a_cluster_or_an_article_when_grouping() -> None:
+    _store(make_feed(), _entry(1, "Low compliance with cyber law", LEAD))
+    _store(make_feed(), _entry(2, "Cyber law: low compliance", LEAD))
+
+    assert Article.objects.count() == 2
+    assert Article.objects.filter(cluster__isnull=True).count() == 0
+    assert StoryCluster.objects.count() == 1
+
+
+def test_it_hashes_near_duplicates_close_and_others_far() -> None:
+    same = words_of("Low compliance with cyber law", LEAD)
+    near = words_of("Cyber law sees low compliance", LEAD.replace("very", "quite"))
+    far = words_of("Coal trucks queue at the border", "Long lines of trucks formed.")
+
+    assert distance(simhash(same), simhash(near)) <= 8
+    assert distance(simhash(same), simhash(far)) > 8
+    assert sum(a == b for a, b in zip(sketch(same), sketch(near), strict=True)) >= 2
+    assert simhash(["too", "few"]) == 0

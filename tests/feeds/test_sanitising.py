@@ -1,0 +1,81 @@
+from django.template import Context, Template
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feeds.sanitising import clean_text, html_to_text, one_line, safe_http_url
+
+HOSTILE = (
+    '<p onclick="steal()">Hi<script>alert(1)</script>'
+    '<iframe src="https://evil.example/"></iframe>'
+    '<a href="javascript:alert(2)">link</a>'
+    '<img src=x onerror="alert(3)"><style>body{}</style>'
+    "<svg><script>alert(4)</script></svg></p>"
+)
+
+
+def _rendered(text: str) -> str:
+    return Template("<div>{{ text }}</div>").render(Context({"text": text}))
+
+
+def test_it_drops_scripts_iframes_and_handlers_with_their_content() -> None:
+    text = html_to_text(HOSTILE)
+
+    assert text == "Hilink"
+
+
+def test_it_keeps_paragraph_breaks_and_decodes_entities() -> None:
+    text = html_to_text("<p>One &amp; two</p><p>Three&nbsp;four<br>five</p>")
+
+    assert text == "One & two\n\nThree four\nfive"
+
+
+def test_it_removes_what_databases_refuse() -> None:
+    assert clean_text("a\x00b\x07c\ud800d") == "abc?d"
+
+
+def test_it_flattens_titles_and_cuts_them() -> None:
+    assert one_line("<b>Big</b>\n  news", limit=100) == "Big news"
+    assert one_line("word " * 50, limit=20).endswith("…")
+    assert len(one_line("word " * 50, limit=20)) == 20
+
+
+def test_it_keeps_only_http_links() -> None:
+    assert safe_http_url("https://a.example/x") == "https://a.example/x"
+    assert safe_http_url("javascript:alert(1)") == ""
+    assert safe_http_url("JaVaScRiPt:alert(1)") == ""
+    assert safe_http_url("data:text/html,<script>") == ""
+    assert safe_http_url("//a.example/x") == ""
+    assert safe_http_url("https://a.example/x y") == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "<script>",
+                "</script>",
+                "<iframe src=x>",
+                "<a href='javascript:x()'>",
+                "<b onmouseover=x()>",
+                "&lt;script&gt;",
+                "<p>",
+                "text",
+                "&amp;",
+                "<",
+                ">",
+                '"',
+                "<!--",
+                "-->",
+                "<svg onload=x()>",
+            ]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_it_never_lets_markup_reach_a_rendered_page(markup: str) -> None:
+    html = _rendered(html_to_text(markup))
+
+    inner = html[len("<div>") : -len("</div>")]
+    assert "<" not in inner
+    assert ">" not in inner

@@ -1,0 +1,148 @@
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from feeds import storing
+from feeds.models import Article, Feed
+from feeds.parsing import ParsedEntry, entry_keys
+from feeds.signals import articles_ingested
+from feeds.storing import article_date, articles_store, content_hash
+from tests.factories import make_feed
+
+FETCHED = dt.datetime(2026, 5, 14, 12, tzinfo=dt.UTC)
+
+
+def _entry(n: int, **fields: Any) -> ParsedEntry:
+    values: dict[str, Any] = {
+        "guid": f"g{n}",
+        "link": f"https://news.example.org/{n}?utm_source=rss#c",
+        "title": f"Distinct headline number {n} on topic {n * 7}",
+        "summary": f"Body text {n} with words {n * 3} and {n * 11}.",
+        "content": "",
+        "author": "Reporter",
+        "published": dt.datetime(2026, 5, 1, tzinfo=dt.UTC) + dt.timedelta(days=n),
+    }
+    values.update(fields)
+    return ParsedEntry(**values)
+
+
+def _store(feed: Feed, entries: list[ParsedEntry], **kwargs: Any) -> list[int]:
+    keys, _ = entry_keys(entries, mode=feed.entry_key_mode)
+    return articles_store(
+        feed=feed, entries=entries, keys=keys, fetched_at=FETCHED, **kwargs
+    )
+
+
+@pytest.mark.django_db
+def test_it_stores_entries_as_articles_with_canonical_urls() -> None:
+    feed = make_feed()
+
+    ids = _store(feed, [_entry(1), _entry(2)])
+
+    article = Article.objects.get(pk=min(ids))
+    assert len(ids) == 2
+    assert article.canonical_url.startswith("https://news.example.org/")
+    assert "utm_" not in article.canonical_url
+    assert "#" not in article.canonical_url
+    assert article.url.endswith("#c")
+    assert article.fetched_at == FETCHED
+    assert article.cluster is not None
+
+
+@pytest.mark.django_db
+def test_it_never_doubles_an_article_on_a_rerun() -> None:
+    feed = make_feed()
+    _store(feed, [_entry(1), _entry(2)])
+
+    again = _store(feed, [_entry(1), _entry(2), _entry(3)])
+
+    assert len(again) == 1
+    assert Article.objects.filter(feed=feed).count() == 3
+
+
+@pytest.mark.django_db
+def test_it_ignores_a_conflicting_insert_from_a_racing_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    feed = make_feed()
+    _store(feed, [_entry(1)])
+    # As if another worker stored entry 1 after this one looked.
+    monkeypatch.setattr(storing, "_existing_keys", lambda feed, keys: set())
+
+    ids = articles_store(
+        feed=feed,
+        entries=[_entry(1), _entry(2)],
+        keys=["g:g1", "g:g2"],
+        fetched_at=FETCHED + dt.timedelta(minutes=5),
+    )
+
+    assert len(ids) == 1
+    assert Article.objects.filter(feed=feed).count() == 2
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_first_version_of_an_edited_entry() -> None:
+    feed = make_feed()
+    _store(feed, [_entry(1)])
+
+    _store(feed, [_entry(1, title="Corrected headline")])
+
+    assert Article.objects.get(feed=feed).title.startswith("Distinct headline")
+
+
+@pytest.mark.django_db
+def test_it_skips_known_links_when_a_feed_changes_its_keys() -> None:
+    feed = make_feed()
+    _store(feed, [_entry(1), _entry(2)])
+    feed.entry_key_mode = Feed.EntryKeyMode.LINK
+
+    ids = _store(feed, [_entry(1, guid=""), _entry(2, guid="")], skip_known_links=True)
+
+    assert ids == []
+    assert Article.objects.filter(feed=feed).count() == 2
+
+
+@pytest.mark.django_db
+def test_it_announces_new_articles_after_commit(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    feed = make_feed()
+    received: list[list[int]] = []
+
+    def receiver(sender: object, article_ids: list[int], **kwargs: object) -> None:
+        received.append(article_ids)
+
+    articles_ingested.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            ids = _store(feed, [_entry(1), _entry(2)])
+            assert received == []
+    finally:
+        articles_ingested.disconnect(receiver)
+
+    assert sorted(received[0]) == sorted(ids)
+
+
+def test_it_uses_the_fetch_time_for_a_missing_date_and_marks_it() -> None:
+    assert article_date(None, fetched_at=FETCHED) == (FETCHED, "missing")
+
+
+def test_it_clamps_a_far_future_date_and_marks_it() -> None:
+    future = FETCHED + dt.timedelta(days=400)
+
+    assert article_date(future, fetched_at=FETCHED) == (FETCHED, "future")
+
+
+def test_it_keeps_a_date_slightly_ahead_from_time_zone_slop() -> None:
+    ahead = FETCHED + dt.timedelta(hours=3)
+
+    assert article_date(ahead, fetched_at=FETCHED) == (ahead, "")
+
+
+def test_it_hashes_content_blind_to_spacing_and_case() -> None:
+    one = _entry(1, title="A  Title", summary="Some   text")
+    two = _entry(2, title="a title", summary="some text")
+
+    assert content_hash(one) == content_hash(two)
+    assert content_hash(one) != content_hash(_entry(3))
