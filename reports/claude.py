@@ -13,11 +13,13 @@ import logging
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
 import httpx2
 from django.conf import settings
+
+if TYPE_CHECKING:
+    import anthropic
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +71,12 @@ def api_key() -> str:
     )
 
 
-def claude_client(*, http_client: httpx2.Client | None = None) -> anthropic.Anthropic:
+def claude_client(*, http_client: httpx2.Client | None = None) -> "anthropic.Anthropic":
     """A client from settings; raises ClaudeError(kind="no_key") without a key."""
+    # Imported here: the SDK takes seconds to import, and every web, worker
+    # and command process would pay that even when drafting offline.
+    import anthropic
+
     key = api_key()
     if not key:
         raise ClaudeError(
@@ -93,9 +99,11 @@ def claude_tool_call(
     tool: dict[str, Any],
     model: str,
     max_tokens: int,
-    client: anthropic.Anthropic | None = None,
+    client: "anthropic.Anthropic | None" = None,
 ) -> ClaudeReply:
     """Ask Claude for one call of `tool`; return what came back, however cut."""
+    import anthropic
+
     client = client or claude_client()
     try:
         # The SDK's TypedDicts are stricter than the plain dicts built here;
@@ -167,7 +175,7 @@ def claude_cost(*, model: str, usage: dict[str, int]) -> Decimal:
     return total.quantize(Decimal("0.000001"))
 
 
-def _retry_after(exc: anthropic.APIStatusError) -> float | None:
+def _retry_after(exc: "anthropic.APIStatusError") -> float | None:
     headers = exc.response.headers
     for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
         raw = headers.get(name)
@@ -179,7 +187,9 @@ def _retry_after(exc: anthropic.APIStatusError) -> float | None:
     return None
 
 
-def _named_error(exc: anthropic.APIError, *, model: str) -> ClaudeError:
+def _named_error(exc: "anthropic.APIError", *, model: str) -> ClaudeError:
+    import anthropic
+
     if isinstance(exc, anthropic.APITimeoutError):
         return ClaudeError(
             f"Claude did not answer within {settings.OSINT_CLAUDE_TIMEOUT} s.",
@@ -235,7 +245,7 @@ def _named_error(exc: anthropic.APIError, *, model: str) -> ClaudeError:
     )
 
 
-def _error_detail(exc: anthropic.APIStatusError) -> str:
+def _error_detail(exc: "anthropic.APIStatusError") -> str:
     body = exc.body
     if isinstance(body, dict):
         error = body.get("error")

@@ -79,7 +79,7 @@ def draft_request(
             defaults={"tlp": topic.default_tlp},
         )
         active = (
-            GenerationJob.objects.select_for_update()
+            GenerationJob.objects.select_for_update(of=("self",))
             .filter(
                 report=report,
                 state__in=[State.QUEUED, State.RUNNING],
@@ -173,7 +173,7 @@ def _job_claim(job_id: int) -> GenerationJob | None:
     """Mark the job running; None when it is finished (or gone)."""
     with transaction.atomic():
         job = (
-            GenerationJob.objects.select_for_update()
+            GenerationJob.objects.select_for_update(of=("self",))
             .select_related("topic", "report")
             .filter(pk=job_id)
             .first()
@@ -314,7 +314,7 @@ def job_fail(
 ) -> GenerationJob:
     """Record a failed job with a readable error; no revision is made."""
     job = (
-        GenerationJob.objects.select_for_update()
+        GenerationJob.objects.select_for_update(of=("self",))
         .select_related("report")
         .get(pk=job_id)
     )

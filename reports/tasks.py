@@ -50,8 +50,8 @@ def draft_report(self: Task, job_id: int) -> int | None:
             # In-process (no broker), Celery's eager retry raises to the
             # caller instead of running again; wait and run again here.
             time.sleep(delay)
-            result = self.apply(args=[job_id], retries=retries + 1, throw=True)
-            return result.result  # type: ignore[no-any-return]
+            result = self.apply(args=(job_id,), retries=retries + 1, throw=True)
+            return result.result if isinstance(result.result, int) else None
         raise self.retry(
             countdown=delay, max_retries=settings.OSINT_DRAFT_RETRIES
         ) from exc

@@ -8,9 +8,8 @@ task retries with bounded backoff.
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
 from django.conf import settings
 
 from reports.claude import ClaudeError, ClaudeReply, claude_tool_call, usage_add
@@ -19,6 +18,9 @@ from reports.drafting.base import DraftFailed, DraftResult, DraftRetryable
 from reports.drafting.checks import draft_flags, draft_problems
 from reports.drafting.prompt import PROMPT_VERSION, TOOL_NAME, prompt_for, repair_text
 from reports.selection import Selection
+
+if TYPE_CHECKING:
+    import anthropic
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ class AnthropicDrafter:
     name = "anthropic"
 
     def __init__(
-        self, *, model: str | None = None, client: anthropic.Anthropic | None = None
+        self, *, model: str | None = None, client: "anthropic.Anthropic | None" = None
     ) -> None:
         self.model = model or settings.OSINT_MODEL
         self.client = client
