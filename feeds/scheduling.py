@@ -70,7 +70,9 @@ def feeds_claim_due(*, now: dt.datetime | None = None, limit: int = 500) -> list
     rows = due_feeds(now=now).order_by("next_check_at", "pk")
     if connection.vendor == "postgresql":
         rows = rows.select_for_update(skip_locked=True, of=("self",))
-    candidates = list(rows.values_list("pk", "host")[: limit * 4])
+    # Only the rows looked at are locked; a feed passed over for its busy
+    # host is free again at commit, for the next round.
+    candidates = list(rows.values_list("pk", "host")[:limit])
     busy = Counter(
         Feed.objects.filter(leased_until__gte=now).values_list("host", flat=True)
     )
