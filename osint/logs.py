@@ -30,5 +30,8 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             "django": {"level": "INFO", "propagate": True},
             "django.db.backends": {"level": "WARNING"},
             "celery": {"level": "INFO"},
+            # Per-step progress lines of every render; only problems matter.
+            "weasyprint": {"level": "WARNING"},
+            "fontTools": {"level": "WARNING"},
         },
     }
