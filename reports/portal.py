@@ -303,11 +303,11 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None:
             raise _Unsatisfiable
         return max(size - suffix, 0), size - 1
     first = int(match[1])
-    last = int(match[2]) if match[2] else size - 1
-    if last < first:
+    if match[2] and int(match[2]) < first:
         return None
     if first >= size:
         raise _Unsatisfiable
+    last = int(match[2]) if match[2] else size - 1
     return first, min(last, size - 1)
 
 

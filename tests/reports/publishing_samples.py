@@ -467,3 +467,37 @@ def sample_week(*, publish_previous: bool = True) -> SampleWeek:
         editor=editor,
         approver=approver,
     )
+
+
+def make_publication(
+    report: Report,
+    *,
+    data: bytes | None = None,
+    revision: Revision | None = None,
+    by: User | None = None,
+    at: dt.datetime | None = None,
+) -> Publication:
+    """A stored publication of given bytes, without rendering (fast)."""
+    import hashlib
+
+    from reports.publishing import pdf_store
+
+    revision = revision or report.latest_revision
+    assert revision is not None
+    data = data if data is not None else b"%PDF-1.7 test " + bytes(range(256)) * 40
+    digest = hashlib.sha256(data).hexdigest()
+    return Publication.objects.create(
+        report=report,
+        revision=revision,
+        pdf=pdf_store(data, digest=digest),
+        sha256=digest,
+        size=len(data),
+        published_by=by or make_user(Role.EDITOR),
+        published_at=at or timezone.now(),
+    )
+
+
+def latest(report: Report) -> Revision:
+    """The report's latest revision, which every test report has."""
+    assert report.latest_revision is not None
+    return report.latest_revision

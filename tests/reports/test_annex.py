@@ -14,6 +14,7 @@ from tests.factories import (
     make_report,
     make_user,
 )
+from tests.reports.publishing_samples import latest
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +122,7 @@ def test_it_marks_articles_dated_outside_the_period():
 
 def test_it_gives_a_human_edit_the_sources_of_its_machine_draft():
     report = make_report(articles=3)
-    draft = report.latest_revision
+    draft = latest(report)
     edit = Revision.objects.create(
         report=report,
         number=2,

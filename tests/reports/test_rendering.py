@@ -26,7 +26,7 @@ from reports.rendering import (
     report_pdf,
 )
 from tests.factories import make_article, make_content, make_report
-from tests.reports.publishing_samples import sample_week
+from tests.reports.publishing_samples import latest, sample_week
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -277,7 +277,7 @@ def test_it_reaches_no_server_while_rendering(trap):
 def test_it_keeps_hostile_article_text_inert(trap, tmp_path):
     base, hits = trap
     report = make_report()
-    revision = report.latest_revision
+    revision = latest(report)
     article = revision.input_article_ids[0]
     Article.objects.filter(pk=article).update(
         title=f'<script>alert(1)</script><img src="{base}/t.png">Ministry hacked'
