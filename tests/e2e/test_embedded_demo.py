@@ -19,6 +19,7 @@ EMBEDDED_ENV_DROP = {"DATABASE_URL", "CELERY_BROKER_URL", "ANTHROPIC_API_KEY"}
 def manage(db_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in EMBEDDED_ENV_DROP}
     env["DATABASE_URL"] = f"sqlite:///{db_file}"
+    env["MEDIA_ROOT"] = str(db_file.parent / "media")
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -58,6 +59,56 @@ def test_it_creates_the_demo_users_in_their_groups(demo_db: Path) -> None:
         ("editor2", "Editors"),
         ("subscriber", "Subscribers"),
     ]
+
+
+def test_it_publishes_week_one_and_leaves_week_two_in_review(demo_db: Path) -> None:
+    reports = rows(
+        demo_db,
+        "SELECT period_start, period_end, state FROM reports_report "
+        "ORDER BY period_start",
+    )
+
+    assert reports == [
+        ("2026-04-30", "2026-05-06", "published"),
+        ("2026-05-07", "2026-05-14", "in_review"),
+    ]
+
+
+def test_it_had_week_one_approved_by_another_editor_than_its_author(
+    demo_db: Path,
+) -> None:
+    (approver, author) = rows(
+        demo_db,
+        "SELECT a.username, au.username FROM reports_report r "
+        "JOIN auth_user a ON a.id = r.approved_by_id "
+        "JOIN reports_revision v ON v.id = r.approved_revision_id "
+        "JOIN auth_user au ON au.id = v.author_id "
+        "WHERE r.state = 'published'",
+    )[0]
+
+    assert approver == "editor2"
+    assert author == "editor"
+
+
+def test_it_lets_the_subscriber_download_the_published_pdf(demo_db: Path) -> None:
+    (report_id, sha256) = rows(
+        demo_db,
+        "SELECT p.report_id, p.sha256 FROM reports_publication p",
+    )[0]
+    script = (
+        "import hashlib; from django.test import Client; c = Client(); "
+        "assert c.login(username='subscriber', password='s3cret-demo'); "
+        f"r = c.get('/reports/{report_id}/pdf/'); "
+        "body = b''.join(r.streaming_content) if r.streaming else r.content; "
+        "print(r.status_code, r['Content-Type'], hashlib.sha256(body).hexdigest())"
+    )
+
+    result = manage(demo_db, "shell", "-c", script)
+
+    assert result.returncode == 0, result.stderr
+    status, content_type, digest = result.stdout.split()[-3:]
+    assert (status, content_type) == ("200", "application/pdf")
+    assert digest == sha256
 
 
 def test_it_changes_nothing_the_second_time(demo_db: Path) -> None:
