@@ -55,5 +55,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="docs",
     ),
     *router.urls,
-    re_path(r"^(?P<unmatched>.*)$", api_not_found, name=NOT_FOUND_URL_NAME),
+    re_path(r"^(?P<unmatched>[\s\S]*)$", api_not_found, name=NOT_FOUND_URL_NAME),
 ]

@@ -69,11 +69,14 @@ class DeskAutoSchema(AutoSchema):
         return responses
 
     def _error_responses(self) -> dict[str, OpenApiResponse]:
-        errors = {"401": UNAUTHENTICATED, "403": FORBIDDEN, "429": THROTTLED}
-        has_path_ids = "{" in self.path
-        if has_path_ids or self._is_list_view():
-            # Lists answer 404 for a page or cursor that does not exist.
-            errors["404"] = NOT_FOUND
+        # 404 everywhere: an id in the path or the body that names nothing
+        # visible, or a page or cursor past the end of a list.
+        errors = {
+            "401": UNAUTHENTICATED,
+            "403": FORBIDDEN,
+            "404": NOT_FOUND,
+            "429": THROTTLED,
+        }
         if self.method in ("POST", "PUT", "PATCH"):
             errors["400"] = BAD_REQUEST
             errors["415"] = UNSUPPORTED_MEDIA

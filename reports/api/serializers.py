@@ -95,7 +95,14 @@ class TopicSerializer(serializers.ModelSerializer[Topic]):
         read_only_fields = fields
 
 
+def _maybe_url(help_text: str) -> serializers.CharField:
+    # Blank when the source gave none, which a `format: uri` would not allow.
+    return serializers.CharField(read_only=True, help_text=f"{help_text}, or empty.")
+
+
 class FeedSerializer(serializers.ModelSerializer[Feed]):
+    site = _maybe_url("The outlet's home page")
+
     class Meta:
         model = Feed
         fields = [
@@ -159,6 +166,8 @@ class AnnotationCreateSerializer(serializers.Serializer[Any]):
 
 
 class ArticleSerializer(serializers.ModelSerializer[Article]):
+    url = _maybe_url("The link the feed gave")
+    canonical_url = _maybe_url("The link without tracking parameters")
     feed_title = serializers.CharField(source="feed.title", read_only=True)
     feed_reliability = serializers.CharField(source="feed.reliability", read_only=True)
     topics = serializers.SerializerMethodField(

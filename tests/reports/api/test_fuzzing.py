@@ -1,0 +1,172 @@
+"""Property-based fuzzing of the whole API against its own OpenAPI document.
+
+Schemathesis reads the document the API serves at /api/schema/, generates
+requests for every operation (valid ones, and in its coverage phase boundary
+and invalid ones too) and sends them to the real WSGI application, signed in
+as each role. Every answer must be no 500, carry a documented status code
+and content type, and match the documented schema.
+
+Path ids are steered, two times in three, to rows that exist, so the fuzzing
+reaches past the 404s into the views' real work.
+"""
+
+import os
+from typing import Any
+
+import pytest
+import schemathesis
+from django.contrib.auth.models import User
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from feeds.models import Annotation
+from osint.wsgi import application
+from reports.models import AccessToken, GenerationJob
+from reports.roles import Role
+from reports.tokens import token_issue
+from tests.factories import make_user
+from tests.reports.api.desk import STATES, report_in
+
+pytestmark = [pytest.mark.django_db]
+
+# Bounded so the whole fuzz (every operation, four roles) stays near two
+# minutes in CI; raise locally with FUZZ_EXAMPLES for a longer hunt.
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+# Editors reach deepest, so they get the coverage phase too: every boundary
+# and invalid value the document implies, for every parameter and field.
+# The other roles are refused early and get random examples only.
+deep_schema = schemathesis.openapi.from_wsgi(
+    "/api/schema/?format=json", application, config=SchemathesisConfig.from_dict({})
+)
+schema = schemathesis.openapi.from_wsgi(
+    "/api/schema/?format=json",
+    application,
+    config=SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}}),
+)
+
+# Ids of existing rows by the collection their path names, filled per test.
+_KNOWN: dict[str, list[int]] = {}
+
+
+def map_path_parameters(context: Any, path_parameters: Any) -> Any:
+    if not isinstance(path_parameters, dict):
+        return path_parameters
+    path = context.operation.path
+    collection = path.split("/")[2]
+    for name, value in list(path_parameters.items()):
+        known = _KNOWN.get("reports" if name == "report_pk" else collection, [])
+        if known and isinstance(value, int) and value % 3:
+            path_parameters[name] = known[value % len(known)]
+    return path_parameters
+
+
+for _schema in (deep_schema, schema):
+    _schema.hook(map_path_parameters)
+
+
+def _desk_world(editor: User) -> None:
+    """A desk with a report in every state and a row of every kind."""
+    reports = [report_in(state, publisher=editor) for state in STATES]
+    revisions = [r.latest_revision_id for r in reports]
+    articles = [i for r in reports for i in r.latest_revision.input_article_ids]
+    analyst = make_user(Role.ANALYST)
+    for article_id in articles[:3]:
+        Annotation.objects.create(article_id=article_id, analyst=analyst)
+    for report in reports[:2]:
+        GenerationJob.objects.create(
+            topic=report.topic,
+            period_start=report.period_start,
+            period_end=report.period_end,
+            report=report,
+            drafter="offline",
+        )
+    spare, _ = token_issue(user=editor, kind=AccessToken.Kind.API, name="spare")
+
+    _KNOWN.clear()
+    _KNOWN.update(
+        reports=[r.pk for r in reports],
+        revisions=[i for i in revisions if i is not None],
+        articles=articles,
+        feeds=[r.topic.feeds.first().pk for r in reports],
+        topics=[r.topic_id for r in reports],
+        annotations=list(Annotation.objects.values_list("pk", flat=True)),
+        comments=[c.pk for r in reports for c in r.latest_revision.comments.all()],
+        jobs=list(GenerationJob.objects.values_list("pk", flat=True)),
+        publications=[
+            p for r in reports for p in r.publications.values_list("pk", flat=True)
+        ],
+        tokens=[spare.pk],
+    )
+
+
+def _headers(user: User | None) -> dict[str, str]:
+    if user is None:
+        return {}
+    _, secret = token_issue(user=user, kind=AccessToken.Kind.API, name="fuzz")
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def fuzz_world(settings: Any, tmp_path: Any, editor2: User) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    _HEADERS.clear()
+    _desk_world(editor2)
+
+
+_HEADERS: dict[int | None, dict[str, str]] = {}
+
+
+def _fuzz(case: Any, user: User | None) -> None:
+    key = user.pk if user else None
+    if key not in _HEADERS:
+        _HEADERS[key] = _headers(user)
+    case.call_and_validate(headers=_HEADERS[key], checks=CHECKS)
+
+
+_settings = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@deep_schema.parametrize()
+@_settings
+def test_it_holds_to_its_schema_for_editors(case, fuzz_world, editor):
+    _fuzz(case, editor)
+
+
+@schema.parametrize()
+@_settings
+def test_it_holds_to_its_schema_for_analysts(case, fuzz_world, analyst):
+    _fuzz(case, analyst)
+
+
+@schema.parametrize()
+@_settings
+def test_it_holds_to_its_schema_for_subscribers(case, fuzz_world, subscriber):
+    _fuzz(case, subscriber)
+
+
+@schema.parametrize()
+@_settings
+def test_it_holds_to_its_schema_for_anonymous_clients(case, fuzz_world):
+    _fuzz(case, None)
