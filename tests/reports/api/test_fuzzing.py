@@ -26,9 +26,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from feeds.models import Annotation
+from feeds.models import Annotation, Feed
 from osint.wsgi import application
-from reports.models import AccessToken, GenerationJob
+from reports.models import AccessToken, GenerationJob, ReviewComment
 from reports.roles import Role
 from reports.tokens import token_issue
 from tests.factories import make_user
@@ -83,8 +83,8 @@ for _schema in (deep_schema, schema):
 def _desk_world(editor: User) -> None:
     """A desk with a report in every state and a row of every kind."""
     reports = [report_in(state, publisher=editor) for state in STATES]
-    revisions = [r.latest_revision_id for r in reports]
-    articles = [i for r in reports for i in r.latest_revision.input_article_ids]
+    revisions = [r.revisions.get() for r in reports]
+    articles = [i for rev in revisions for i in rev.input_article_ids]
     analyst = make_user(Role.ANALYST)
     for article_id in articles[:3]:
         Annotation.objects.create(article_id=article_id, analyst=analyst)
@@ -101,12 +101,12 @@ def _desk_world(editor: User) -> None:
     _KNOWN.clear()
     _KNOWN.update(
         reports=[r.pk for r in reports],
-        revisions=[i for i in revisions if i is not None],
+        revisions=[rev.pk for rev in revisions],
         articles=articles,
-        feeds=[r.topic.feeds.first().pk for r in reports],
+        feeds=list(Feed.objects.values_list("pk", flat=True)),
         topics=[r.topic_id for r in reports],
         annotations=list(Annotation.objects.values_list("pk", flat=True)),
-        comments=[c.pk for r in reports for c in r.latest_revision.comments.all()],
+        comments=list(ReviewComment.objects.values_list("pk", flat=True)),
         jobs=list(GenerationJob.objects.values_list("pk", flat=True)),
         publications=[
             p for r in reports for p in r.publications.values_list("pk", flat=True)
