@@ -57,7 +57,8 @@ def test_it_groups_a_reprint_from_another_outlet_into_one_cluster() -> None:
     )
 
     assert reprint.cluster_id == first.cluster_id
-    cluster = StoryCluster.objects.get(pk=first.cluster_id)
+    assert first.cluster is not None
+    cluster = StoryCluster.objects.get(pk=first.cluster.pk)
     assert cluster.article_count == 2
     assert cluster.first_published_at == DAY
     assert cluster.last_published_at == DAY + dt.timedelta(hours=5)

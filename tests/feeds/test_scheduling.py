@@ -24,7 +24,7 @@ from feeds.scheduling import (
 )
 from tests.factories import make_feed
 from tests.feeds.builders import item, rss
-from tests.feeds.servers import FeedServer, Handler, feed_server
+from tests.feeds.servers import FeedServer, Handler, Route, feed_server
 from tests.services import need_postgres
 
 LOOPBACK = ["127.0.0.1"]
@@ -145,7 +145,7 @@ def test_it_resets_health_when_a_feed_is_enabled_again() -> None:
     assert feed.next_check_at <= timezone.now()
 
 
-def _slow_feed(delay: float) -> object:
+def _slow_feed(delay: float) -> Route:
     body = rss([item(1), item(2)])
 
     def route(handler: Handler) -> None:

@@ -61,7 +61,7 @@ def test_it_declares_time_limits_on_the_fetch_task() -> None:
 
 @pytest.mark.django_db
 def test_it_ignores_a_fetch_task_for_a_deleted_feed(eager: None) -> None:
-    assert fetch_feed.apply(args=[999_999]).get() == "missing"
+    assert fetch_feed.apply(args=(999_999,)).get() == "missing"
 
 
 @pytest.mark.services

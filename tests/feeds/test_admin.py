@@ -1,0 +1,183 @@
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from feeds.models import Annotation, Feed
+from osint.celery import app
+from reports.models import ArticleMatch
+from tests.factories import make_article, make_feed, make_topic
+from tests.feeds.builders import item, rss
+from tests.feeds.servers import FeedServer, feed_server, serve
+
+
+@pytest.fixture
+def server(settings: Any) -> Iterator[FeedServer]:
+    settings.FEED_ALLOWED_HOSTS = ["127.0.0.1"]
+    with feed_server() as running:
+        yield running
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_it_shows_feed_health_at_a_glance(editor: User) -> None:
+    make_feed(title="Broken outlet", state=Feed.State.BROKEN, last_error="HTTP 500")
+
+    response = _client(editor).get(reverse("admin:feeds_feed_changelist"))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Broken outlet" in body
+    assert "Broken" in body
+    assert "HTTP 500" in body
+
+
+@pytest.mark.django_db
+def test_it_lets_editors_set_reliability_but_not_analysts(
+    editor: User, analyst: User
+) -> None:
+    feed = make_feed()
+    url = reverse("admin:feeds_feed_change", args=[feed.pk])
+    data = {
+        "url": feed.url,
+        "title": "Renamed",
+        "site": "",
+        "reliability": "B",
+        "default_tlp": "clear",
+        "poll_interval": 3600,
+    }
+
+    refused = _client(analyst).post(url, data)
+    feed.refresh_from_db()
+    assert refused.status_code == 403
+    assert feed.reliability == "F"
+
+    saved = _client(editor).post(url, data)
+    feed.refresh_from_db()
+    assert saved.status_code == 302
+    assert feed.reliability == "B"
+
+
+@pytest.mark.django_db
+def test_it_fetches_now_from_the_admin(
+    editor: User, server: FeedServer, django_capture_on_commit_callbacks: Any
+) -> None:
+    feed = make_feed(url=server.route("/now.xml", serve(rss([item(1)]))))
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = _client(editor).post(
+                reverse("admin:feeds_feed_changelist"),
+                {"action": "fetch_now", "_selected_action": [feed.pk]},
+            )
+    finally:
+        app.conf.task_always_eager = before
+
+    assert response.status_code == 302
+    assert feed.articles.count() == 1
+
+
+@pytest.mark.django_db
+def test_it_disables_and_enables_feeds_from_the_admin(editor: User) -> None:
+    feed = make_feed()
+    url = reverse("admin:feeds_feed_changelist")
+
+    _client(editor).post(url, {"action": "disable", "_selected_action": [feed.pk]})
+    feed.refresh_from_db()
+    assert (feed.enabled, feed.state) == (False, Feed.State.DISABLED)
+
+    _client(editor).post(url, {"action": "enable", "_selected_action": [feed.pk]})
+    feed.refresh_from_db()
+    assert (feed.enabled, feed.state) == (True, Feed.State.NEW)
+
+
+@pytest.mark.django_db
+def test_it_filters_articles_by_feed_topic_date_and_cluster_without_full_counts(
+    analyst: User,
+) -> None:
+    feed = make_feed()
+    make_article(make_feed(), title="Elsewhere")
+    topic = make_topic()
+    shown = make_article(feed, title="Matched story")
+    make_article(feed, title="Other story")
+    ArticleMatch.objects.create(topic=topic, article=shown, score=1)
+    client = _client(analyst)
+    url = reverse("admin:feeds_article_changelist")
+
+    queries: list[dict[str, str]] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        # Django clears its own query log when a request starts.
+        queries.append({"sql": sql})
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = client.get(
+            url,
+            {
+                "feed__id__exact": feed.pk,
+                "topic": topic.pk,
+                "published_at__gte": "2000-01-01 00:00:00+00:00",
+            },
+        )
+    by_cluster = client.get(url, {"cluster__id__exact": shown.cluster_id or 0})
+    searched = client.get(url, {"q": "Matched"})
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Matched story" in body
+    assert "Other story" not in body
+    assert "Elsewhere" not in body
+    assert "DISTINCT" not in " ".join(q["sql"] for q in queries)
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert counts
+    assert all("LIMIT" in sql.upper() for sql in counts)
+    assert by_cluster.status_code == 200
+    assert "Matched story" in searched.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_lets_an_analyst_add_an_annotation_that_keeps_its_author(
+    analyst: User,
+) -> None:
+    article = make_article()
+    client = _client(analyst)
+
+    form = client.get(reverse("admin:feeds_annotation_add"), {"article": article.pk})
+    response = client.post(
+        reverse("admin:feeds_annotation_add"),
+        {
+            "article": article.pk,
+            "credibility": 2,
+            "relevance": 3,
+            "note": "Confirmed by the ministry.",
+        },
+    )
+
+    assert form.status_code == 200
+    assert response.status_code == 302
+    annotation = Annotation.objects.get()
+    assert annotation.analyst == analyst
+    assert annotation.credibility == 2
+
+
+@pytest.mark.django_db
+def test_it_never_lets_an_annotation_be_edited(analyst: User, editor: User) -> None:
+    article = make_article()
+    annotation = Annotation.objects.create(article=article, analyst=analyst)
+    url = reverse("admin:feeds_annotation_change", args=[annotation.pk])
+
+    _client(editor).post(url, {"article": article.pk, "credibility": 1, "relevance": 0})
+
+    annotation.refresh_from_db()
+    assert annotation.credibility == Annotation.Credibility.CANNOT_JUDGE
