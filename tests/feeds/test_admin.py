@@ -125,12 +125,12 @@ def test_it_filters_articles_by_feed_topic_date_and_cluster_without_full_counts(
         response = client.get(
             url,
             {
-                "feed__id__exact": feed.pk,
-                "topic": topic.pk,
+                "feed__id__exact": str(feed.pk),
+                "topic": str(topic.pk),
                 "published_at__gte": "2000-01-01 00:00:00+00:00",
             },
         )
-    by_cluster = client.get(url, {"cluster__id__exact": shown.cluster_id or 0})
+    by_cluster = client.get(url, {"cluster__id__exact": str(shown.cluster_id)})
     searched = client.get(url, {"q": "Matched"})
 
     assert response.status_code == 200
