@@ -6,8 +6,9 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from feeds.models import Annotation, Feed
+from feeds.models import Annotation, Feed, StoryCluster
 from osint.celery import app
 from reports.models import ArticleMatch
 from tests.factories import make_article, make_feed, make_topic
@@ -108,7 +109,11 @@ def test_it_filters_articles_by_feed_topic_date_and_cluster_without_full_counts(
     feed = make_feed()
     make_article(make_feed(), title="Elsewhere")
     topic = make_topic()
-    shown = make_article(feed, title="Matched story")
+    now = timezone.now()
+    story = StoryCluster.objects.create(
+        first_published_at=now, last_published_at=now, article_count=1
+    )
+    shown = make_article(feed, title="Matched story", cluster=story)
     make_article(feed, title="Other story")
     ArticleMatch.objects.create(topic=topic, article=shown, score=1)
     client = _client(analyst)
@@ -130,7 +135,7 @@ def test_it_filters_articles_by_feed_topic_date_and_cluster_without_full_counts(
                 "published_at__gte": "2000-01-01 00:00:00+00:00",
             },
         )
-    by_cluster = client.get(url, {"cluster__id__exact": str(shown.cluster_id)})
+    by_cluster = client.get(url, {"cluster__id__exact": str(story.pk)})
     searched = client.get(url, {"q": "Matched"})
 
     assert response.status_code == 200
@@ -143,6 +148,8 @@ def test_it_filters_articles_by_feed_topic_date_and_cluster_without_full_counts(
     assert counts
     assert all("LIMIT" in sql.upper() for sql in counts)
     assert by_cluster.status_code == 200
+    assert "Matched story" in by_cluster.content.decode()
+    assert "Other story" not in by_cluster.content.decode()
     assert "Matched story" in searched.content.decode()
 
 
