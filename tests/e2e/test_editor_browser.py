@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from reports.geo import distance_km
@@ -45,6 +46,10 @@ def _async_unsafe(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     assert os.path.exists(CHROMIUM), "Debian's chromium package is required"
+    # Inside Playwright's event loop this thread gets other database
+    # connections than outside it; close the outside ones now, so none is
+    # left open (and the test database can be dropped) at the end.
+    connections.close_all()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
@@ -53,6 +58,7 @@ def browser() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+            connections.close_all()
 
 
 def _sign_in(browser: Browser, base: str, username: str) -> Page:
