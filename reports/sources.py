@@ -31,15 +31,10 @@ class SourceRow:
         return admiralty_code(self.article.feed, self.annotation)
 
 
-def latest_annotations(article_ids: Iterable[int]) -> dict[int, Annotation]:
-    """The annotation in force (the newest) for each article that has one."""
-    return effective_annotations(article_ids)
-
-
 def excluded_article_ids(article_ids: Iterable[int]) -> set[int]:
     return {
         article_id
-        for article_id, annotation in latest_annotations(article_ids).items()
+        for article_id, annotation in effective_annotations(article_ids).items()
         if annotation.excluded
     }
 
@@ -60,7 +55,7 @@ def source_rows(*, revision: Revision | None, cited: Iterable[int]) -> list[Sour
     ids = revision_source_ids(revision)
     cited_ids = set(cited)
     articles = Article.objects.filter(pk__in=ids).select_related("feed")
-    annotations = latest_annotations(ids)
+    annotations = effective_annotations(ids)
     return [
         SourceRow(
             article=article,

@@ -297,6 +297,8 @@ def _number(revision_id: int | None) -> str:
 @transaction.atomic
 def report_publish(*, report: Report, actor: Any) -> "Publication":
     """Render the approved revision once and make it the published one."""
+    # Imported here: publishing loads WeasyPrint, which nothing else that
+    # imports the workflow (drafting, the Celery worker) needs.
     from reports.publishing import publication_create
 
     require(actor, Capability.RUN_WORKFLOW)

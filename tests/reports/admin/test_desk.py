@@ -430,3 +430,19 @@ def test_it_asks_for_a_new_draft_from_the_page(client, analyst):
     assert job.requested_by == analyst
     assert "A new draft was requested" in _messages(response)[0]
     assert Revision.objects.filter(report=report).count() == 1
+
+
+def test_it_draws_tiles_only_when_a_tile_server_is_configured(
+    client, editor, settings
+):
+    report = make_report()
+    client.force_login(editor)
+
+    offline = client.get(_url("", report)).context["map_config"]
+    settings.OSINT_MAP_TILES = "https://tiles.example.invalid/{z}/{x}/{y}.png"
+    online = client.get(_url("", report)).context["map_config"]
+
+    assert offline["tiles"] == ""
+    assert offline["bordersUrl"] == _url("borders", report)
+    assert online["tiles"] == settings.OSINT_MAP_TILES
+    assert offline["area"]["south"] == report.topic.area_south
