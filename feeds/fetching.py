@@ -147,7 +147,7 @@ def _store(
             skip_known_links=mode != feed.entry_key_mode,
         )
         if mode != feed.entry_key_mode:
-            logger.warning(
+            logger.info(
                 "feed entry keys changed feed_id=%s from=%s to=%s",
                 feed.pk,
                 feed.entry_key_mode,
