@@ -4,8 +4,13 @@ Ids are plain numbers (an unknown id simply matches nothing), dates are ISO
 8601, and a value that cannot be read is a 400 naming the parameter.
 """
 
+import datetime as dt
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -27,6 +32,29 @@ class IdFilter(filters.NumberFilter):
     """A row id: a whole number (NumberFilter alone would take 1.5)."""
 
     field_class = forms.IntegerField
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, turned into UTC before it reaches the database.
+
+    Python accepts UTC offsets up to a day; PostgreSQL refuses those beyond
+    about sixteen hours, so any offset is resolved here instead.
+    """
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValidationError(
+                "This time lies outside the years 1 to 9999.", code="invalid"
+            ) from None
+
+
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 def _id_filter(field_name: str, help_text: str) -> IdFilter:
@@ -53,12 +81,12 @@ class ArticleFilter(filters.FilterSet):
     topic = _id_filter("topic_matches__topic", "Articles matched to a topic.")
     feed = _id_filter("feed", "Articles of one feed.")
     cluster = _id_filter("cluster", "Articles of one story cluster.")
-    published_after = filters.IsoDateTimeFilter(
+    published_after = UtcDateTimeFilter(
         field_name="published_at",
         lookup_expr="gte",
         help_text="Published at or after this time (ISO 8601).",
     )
-    published_before = filters.IsoDateTimeFilter(
+    published_before = UtcDateTimeFilter(
         field_name="published_at",
         lookup_expr="lt",
         help_text="Published before this time (ISO 8601).",

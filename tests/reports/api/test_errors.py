@@ -138,3 +138,21 @@ def test_it_turns_an_unexpected_exception_into_a_json_500_and_logs_it(caplog):
     assert response.status_code == 500
     assert response.data["error"]["code"] == "server_error"
     assert "api unexpected error" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "when", ["0155-03-15T03:16:25-16:16", "2026-05-07T00:00:00+23:59"]
+)
+def test_it_reads_any_utc_offset_in_a_time_filter(api_as, editor, when):
+    response = api_as(editor).get("/api/articles/", {"published_after": when})
+
+    assert response.status_code == 200
+
+
+def test_it_refuses_a_time_that_is_before_year_one_in_utc(api_as, editor):
+    response = api_as(editor).get(
+        "/api/articles/", {"published_before": "0001-01-01T00:00:00+05:00"}
+    )
+
+    assert response.status_code == 400
+    assert "published_before" in response.json()["error"]["details"]["fields"]

@@ -11,11 +11,14 @@ reaches past the 404s into the views' real work.
 """
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from django.contrib.auth.models import User
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
@@ -123,10 +126,21 @@ def _headers(user: User | None) -> dict[str, str]:
 
 
 @pytest.fixture
-def fuzz_world(settings: Any, tmp_path: Any, editor2: User) -> None:
+def fuzz_world(settings: Any, tmp_path: Any, editor2: User) -> Iterator[None]:
     settings.MEDIA_ROOT = tmp_path
     _HEADERS.clear()
     _desk_world(editor2)
+
+    # Requests go straight to the WSGI application, not through Django's
+    # test client, so do what that client does: keep the end of a request
+    # from closing the connection that holds the test's transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 _HEADERS: dict[int | None, dict[str, str]] = {}
