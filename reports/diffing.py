@@ -40,6 +40,9 @@ MIN_MOVE_KM = 0.05
 SAME_PLACE_KM = 100.0
 # Unmatched developments at least this alike are one development retitled.
 SAME_STORY_RATIO = 0.5
+# Below this share of words kept, a text was rewritten rather than edited,
+# and reads better as before and after than as interleaved words.
+REWRITE_RATIO = 0.35
 
 _WORD = re.compile(r"\s+|\w+(?:['’]\w+)*|[^\w\s]")
 
@@ -72,6 +75,14 @@ class Change:
     km: float | None = None
     added_ids: tuple[int, ...] = ()
     removed_ids: tuple[int, ...] = ()
+
+    @property
+    def rewritten(self) -> bool:
+        """Whether the text was replaced rather than edited."""
+        if self.kind != ChangeKind.TEXT or not self.before or not self.after:
+            return False
+        kept = sum(len(w.text) for w in self.words if w.op == "equal")
+        return kept < REWRITE_RATIO * max(len(self.before), len(self.after))
 
 
 @dataclass(frozen=True)

@@ -86,13 +86,17 @@ class _Cited(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["source_ids"]
         assert isinstance(field, forms.TypedMultipleChoiceField)
-        choices = list(source_choices)
-        # A citation the drafter was not given still shows, so the editor
-        # can see it and take it out; approval refuses it meanwhile.
-        for value in self.initial.get("source_ids", []):
-            if value not in {c[0] for c in choices}:
-                choices.append((value, f"[{value}] not a source of this report"))
-        field.choices = choices
+        cited = list(self.initial.get("source_ids", []))
+        known = {value for value, _ in source_choices}
+        # The cited articles come first, so what an item rests on shows at a
+        # glance. A citation the drafter was not given still shows, so the
+        # editor can see it and take it out; approval refuses it meanwhile.
+        first = [(v, label) for v, label in source_choices if v in cited]
+        rest = [(v, label) for v, label in source_choices if v not in cited]
+        unknown = [
+            (v, f"[{v}] not a source of this report") for v in cited if v not in known
+        ]
+        field.choices = first + unknown + rest
 
 
 class KeyDevelopmentForm(_Cited):

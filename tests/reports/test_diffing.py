@@ -274,3 +274,17 @@ def test_it_finds_the_last_published_report_of_the_topic(editor, editor2):
     workflow.report_withdraw(report=earlier, actor=editor, reason="Retracted")
     assert last_published_revision(report=current) is None
     assert diff_since_last_publication(report=current, revision=latest(current)) is None
+
+
+def test_it_shows_a_rewritten_text_as_before_and_after():
+    edited = content_diff(
+        *_pair(executive_summary="A quiet week with two cyber incidents.")
+    )
+    rewritten = content_diff(
+        *_pair(executive_summary="Border tension rose after drills near Zamyn-Üüd.")
+    )
+
+    assert not edited.sections[0].changes[0].rewritten
+    assert rewritten.sections[0].changes[0].rewritten
+    html = diff_html(rewritten)
+    assert "desk-before" in html and "desk-after" in html
