@@ -15,6 +15,7 @@ Domain errors of `reports.errors` map to HTTP here and nowhere else:
 | InvalidTransition | 409    | invalid_transition |
 | Conflict          | 409    | conflict           |
 | ValidationFailed  | 400    | invalid            |
+| AnnotationRejected (feeds) | 400 | invalid        |
 
 An invalid transition is a 409 rather than a 400: the request itself is
 well formed, it is the report's current state that refuses it, and the same
@@ -32,6 +33,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from feeds.errors import AnnotationRejected
 from reports import errors
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 def _response_for(exc: Exception) -> Response:
     if isinstance(exc, errors.DeskError):
         return _domain_response(exc)
+    if isinstance(exc, AnnotationRejected):
+        return Response(
+            error_body("invalid", exc.message, {"problems": exc.problems}),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -147,7 +147,13 @@ class AnnotationCreateSerializer(serializers.Serializer[Any]):
     report = serializers.IntegerField(
         min_value=1,
         max_value=2**63 - 1,
-        help_text="The report whose source is judged; the article must be one.",
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "When judging from a report: the article must be one of its "
+            "sources, and the report's audit log records the judgement."
+        ),
     )
     article = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     credibility = serializers.ChoiceField(

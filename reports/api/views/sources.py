@@ -5,10 +5,13 @@ from django.db.models import Prefetch, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from feeds.annotations import annotation_add
 from feeds.models import Annotation, Article, Feed
+from feeds.scheduling import feed_set_enabled
 from reports.api.filters import AnnotationFilter, ArticleFilter, FeedFilter
 from reports.api.pagination import ArticleCursorPagination
 from reports.api.serializers import (
@@ -45,13 +48,37 @@ class FeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet)
     """Feeds with their health: state, last check, errors in a row, last error."""
 
     serializer_class = FeedSerializer
-    capabilities = {"read": Capability.READ_DESK}
+    capabilities = {
+        "read": Capability.READ_DESK,
+        "enable": Capability.MANAGE_FEEDS,
+        "disable": Capability.MANAGE_FEEDS,
+    }
     filterset_class = FeedFilter
     ordering_fields = ["title", "state", "last_checked_at", "consecutive_errors"]
     ordering = ["title", "url", "id"]
 
     def get_queryset(self) -> QuerySet[Feed]:
         return Feed.objects.all()
+
+    @extend_schema(
+        request=None,
+        responses={200: FeedSerializer},
+        summary="Enable a feed: checked at once, its health starting afresh",
+    )
+    @action(detail=True, methods=["post"])
+    def enable(self, request: Request, pk: str) -> Response:
+        feed = feed_set_enabled(feed=self.get_object(), enabled=True)
+        return Response(FeedSerializer(feed).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: FeedSerializer},
+        summary="Disable a feed: no more checks until it is enabled",
+    )
+    @action(detail=True, methods=["post"])
+    def disable(self, request: Request, pk: str) -> Response:
+        feed = feed_set_enabled(feed=self.get_object(), enabled=False)
+        return Response(FeedSerializer(feed).data)
 
 
 @extend_schema(tags=["articles"])
@@ -96,24 +123,31 @@ class AnnotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskVi
     @extend_schema(
         request=AnnotationCreateSerializer,
         responses={201: AnnotationSerializer},
-        summary="Judge one of a report's sources",
+        summary="Judge an article (credibility, relevance, note, exclusion)",
     )
     def create(self, request: Request) -> Response:
         given = AnnotationCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
 
-        report = by_id(Report, data["report"], what="report")
         article = by_id(Article, data["article"], what="article")
-        annotation = source_annotate(
-            report=report,
-            article=article,
-            actor=request.user,
-            credibility=data["credibility"],
-            relevance=data["relevance"],
-            note=data["note"],
-            excluded=data["excluded"],
-        )
+        judgement = {
+            "credibility": data["credibility"],
+            "relevance": data["relevance"],
+            "note": data["note"],
+            "excluded": data["excluded"],
+        }
+        if data["report"] is None:
+            annotation = annotation_add(
+                article=article, analyst=request.user, **judgement
+            )
+        else:
+            annotation = source_annotate(
+                report=by_id(Report, data["report"], what="report"),
+                article=article,
+                actor=request.user,
+                **judgement,
+            )
         return Response(
             AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED
         )
