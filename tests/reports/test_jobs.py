@@ -10,9 +10,10 @@ from reports.errors import Forbidden, ValidationFailed
 from reports.jobs import draft_request, job_run
 from reports.models import AuditEvent, GenerationJob, Report, Revision
 from tests.factories import make_content
+from tests.reports.eager import in_process_tasks_fixture  # noqa: F401
 from tests.reports.weeks import END, START, Week, make_week
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_tasks")]
 
 State = GenerationJob.State
 

@@ -12,6 +12,7 @@ from reports.drafting.prompt import PROMPT_VERSION, TOOL_NAME
 from reports.jobs import draft_request
 from reports.models import GenerationJob, Revision
 from reports.selection import selection_for
+from tests.reports.eager import in_process_tasks_fixture  # noqa: F401
 from tests.reports.fake_claude import (  # noqa: F401
     FakeClaude,
     fake_claude_fixture,
@@ -22,7 +23,7 @@ from tests.reports.fake_claude import (  # noqa: F401
 )
 from tests.reports.weeks import END, START, Week, make_week
 
-pytestmark = pytest.mark.django_db(transaction=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_tasks")]
 
 # The seed report's structured assessment, as the old system leaked it.
 SEED_BROKEN_JSON = (
