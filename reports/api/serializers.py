@@ -8,6 +8,7 @@ feed.
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -457,7 +458,7 @@ class PublicationSerializer(serializers.ModelSerializer[Publication]):
     @extend_schema_field(OpenApiTypes.URI)
     def get_pdf_url(self, publication: Publication) -> str:
         request = self.context.get("request")
-        path = f"/api/publications/{publication.pk}/pdf/"
+        path = reverse("api:publication-pdf", kwargs={"pk": publication.pk})
         return request.build_absolute_uri(path) if request else path
 
 
