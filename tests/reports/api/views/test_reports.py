@@ -12,6 +12,11 @@ from tests.reports.api.desk import report_in
 pytestmark = pytest.mark.django_db
 
 
+def _latest(report: Report) -> Revision:
+    assert report.latest_revision is not None
+    return report.latest_revision
+
+
 def _save(client, report, base_id, **content_changes):
     content = {**report.revisions.get(number=1).content, **content_changes}
     return client.post(
@@ -47,7 +52,7 @@ def test_it_refuses_a_stale_save_with_409_and_the_latest_revision(editor, editor
         report=report,
         actor=editor2,
         base_revision_id=first,
-        content=report.latest_revision.content,
+        content=_latest(report).content,
         note="their edit",
     )
 
@@ -63,7 +68,7 @@ def test_it_refuses_a_stale_save_with_409_and_the_latest_revision(editor, editor
 
 def test_it_refuses_content_that_breaks_the_schema_and_says_where(editor):
     report = make_report()
-    content = report.latest_revision.content
+    content = _latest(report).content
     content["assessment"]["hotspots"][0]["lat"] = 123
 
     response = bearer_client(editor).post(
@@ -154,7 +159,7 @@ def test_it_shows_a_report_under_correction_to_subscribers(
 
 def test_it_diffs_the_latest_revision_against_its_parent_by_default(analyst, editor):
     report = make_report()
-    content = report.latest_revision.content
+    content = _latest(report).content
     content["assessment"]["threat_level"] = "high"
     content["assessment"]["hotspots"][0]["lat"] = 47.0
     revision_save(
@@ -183,7 +188,7 @@ def test_it_diffs_against_the_machine_draft_on_request(analyst, editor):
             report=report,
             actor=editor,
             base_revision_id=report.latest_revision_id,
-            content={**report.latest_revision.content, "executive_summary": summary},
+            content={**_latest(report).content, "executive_summary": summary},
         )
 
     diff = bearer_client(analyst).get(
@@ -198,7 +203,7 @@ def test_it_will_not_diff_revisions_of_another_report(analyst):
     report, other = make_report(), make_report(start=make_report().period_end)
 
     response = bearer_client(analyst).get(
-        f"/api/reports/{report.pk}/diff/", {"from": other.latest_revision_id}
+        f"/api/reports/{report.pk}/diff/", {"from": str(other.latest_revision_id)}
     )
 
     assert response.status_code == 404

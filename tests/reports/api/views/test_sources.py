@@ -99,7 +99,7 @@ def test_it_annotates_any_article(analyst):
 
 def test_it_annotates_a_source_from_its_report_and_audits_it(analyst):
     report = make_report()
-    source = report.latest_revision.input_article_ids[0]
+    source = report.revisions.get().input_article_ids[0]
 
     response = bearer_client(analyst).post(
         "/api/annotations/",
