@@ -38,21 +38,30 @@ class MapPoint:
     intensity: int
 
 
-@dataclass(frozen=True)
 class _View:
-    west: float
-    south: float
-    east: float
-    north: float
-    width: float
-    height: float
+    """The frame: a lng/lat box projected onto width x height units."""
+
+    def __init__(
+        self,
+        *,
+        west: float,
+        south: float,
+        east: float,
+        north: float,
+        width: float,
+        height: float,
+    ) -> None:
+        self.west, self.south, self.east, self.north = west, south, east, north
+        self.width, self.height = width, height
+        self._top = _merc(north)
+        self._x_scale = width / (east - west)
+        self._y_scale = height / (self._top - _merc(south))
 
     def x(self, lng: float) -> float:
-        return (lng - self.west) / (self.east - self.west) * self.width
+        return (lng - self.west) * self._x_scale
 
     def y(self, lat: float) -> float:
-        top, bottom = _merc(self.north), _merc(self.south)
-        return (top - _merc(lat)) / (top - bottom) * self.height
+        return (self._top - _merc(lat)) * self._y_scale
 
 
 def _merc(lat: float) -> float:
@@ -108,25 +117,45 @@ def _view_for(
     )
 
 
+# Bounds of each ring of the (cached, never changing) border data, by id.
+_RING_BOUNDS: dict[int, tuple[float, float, float, float]] = {}
+
+
+def _bounds(ring: Sequence[tuple[float, float]]) -> tuple[float, float, float, float]:
+    found = _RING_BOUNDS.get(id(ring))
+    if found is None:
+        xs = [p[0] for p in ring]
+        ys = [p[1] for p in ring]
+        found = _RING_BOUNDS[id(ring)] = (min(xs), min(ys), max(xs), max(ys))
+    return found
+
+
 def _ring_path(ring: Sequence[tuple[float, float]], view: _View) -> str:
-    xs = [p[0] for p in ring]
-    ys = [p[1] for p in ring]
+    west0, south0, east0, north0 = _bounds(ring)
     if (
-        max(xs) < view.west
-        or min(xs) > view.east
-        or max(ys) < view.south
-        or min(ys) > view.north
+        east0 < view.west
+        or west0 > view.east
+        or north0 < view.south
+        or south0 > view.north
     ):
         return ""
 
     # Drop points closer than half a unit to the last kept one: the page
-    # cannot show them, and they would only slow the renderer.
+    # cannot show them, and they would only slow the renderer. Points far
+    # outside the frame are pulled to just beyond its edge, where the clip
+    # hides them, so a coast thousands of kilometres away costs nothing.
+    west, east = view.west - 3.0, view.east + 3.0
+    south, north = max(view.south - 3.0, -85.0), min(view.north + 3.0, 85.0)
     out: list[tuple[float, float]] = []
+    last_x = last_y = float("inf")
     for lng, lat in ring:
+        lng = min(max(lng, west), east)
+        lat = min(max(lat, south), north)
         x, y = view.x(lng), view.y(lat)
-        if out and abs(x - out[-1][0]) < 0.5 and abs(y - out[-1][1]) < 0.5:
+        if abs(x - last_x) < 0.5 and abs(y - last_y) < 0.5:
             continue
         out.append((x, y))
+        last_x, last_y = x, y
     if len(out) < 3:
         return ""
     head = f"M{out[0][0]:.1f} {out[0][1]:.1f}"
@@ -150,6 +179,9 @@ def _country_label_spots(
     edges: list[tuple[float, float, float, float]] = []
     for poly in country.polygons:
         for ring in poly:
+            _, south0, _, north0 = _bounds(ring)
+            if north0 < view.south or south0 > view.north:
+                continue
             for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
                 if max(y1, y2) >= view.south and min(y1, y2) <= view.north:
                     edges.append((x1, y1, x2, y2))

@@ -130,6 +130,9 @@ def pdf_store(pdf: bytes, *, digest: str) -> str:
             out.write(pdf)
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp makes the file private; give it the storage's usual mode
+        # so a front server (X-Accel-Redirect, backups) can read it.
+        os.chmod(temporary, settings.FILE_UPLOAD_PERMISSIONS or 0o644)
         os.replace(temporary, final)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -196,7 +199,12 @@ def publication_for_reader(
     """
     if not can(user, Capability.READ_PUBLISHED):
         raise Forbidden("Your account does not give access to published reports.")
-    rows = visible_publications(user).filter(report_id=report_id)
+    # A download needs the file's facts, not the revision's content.
+    rows = (
+        visible_publications(user)
+        .filter(report_id=report_id)
+        .defer("revision__content", "revision__input_article_ids", "revision__usage")
+    )
     if publication_id is not None:
         rows = rows.filter(pk=publication_id)
     publication = rows.order_by("-published_at", "-id").first()
