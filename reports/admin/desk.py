@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from feeds.admin import CheapPaginator
 from reports.models import AuditEvent, Report, ReviewComment, Revision
 from reports.roles import Capability, can
 
@@ -131,6 +132,7 @@ class RevisionAdmin(_ReadOnly):
     list_select_related = ("report__topic", "author")
     raw_id_fields = ("report", "parent", "author", "job")
     show_full_result_count = False
+    paginator = CheapPaginator
     exclude = ("content",)
     readonly_fields = ("desk_link",)
 
@@ -158,3 +160,5 @@ class AuditEventAdmin(_ReadOnly):
     list_select_related = ("actor", "report__topic", "revision")
     raw_id_fields = ("actor", "report", "revision")
     show_full_result_count = False
+    # The log grows with every action; counting it whole is not worth a page.
+    paginator = CheapPaginator

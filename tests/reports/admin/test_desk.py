@@ -432,9 +432,7 @@ def test_it_asks_for_a_new_draft_from_the_page(client, analyst):
     assert Revision.objects.filter(report=report).count() == 1
 
 
-def test_it_draws_tiles_only_when_a_tile_server_is_configured(
-    client, editor, settings
-):
+def test_it_draws_tiles_only_when_a_tile_server_is_configured(client, editor, settings):
     report = make_report()
     client.force_login(editor)
 
@@ -446,3 +444,16 @@ def test_it_draws_tiles_only_when_a_tile_server_is_configured(
     assert offline["bordersUrl"] == _url("borders", report)
     assert online["tiles"] == settings.OSINT_MAP_TILES
     assert offline["area"]["south"] == report.topic.area_south
+
+
+@pytest.mark.parametrize(
+    "name", ["reports_revision", "reports_auditevent", "reports_reviewcomment"]
+)
+def test_it_shows_desk_records_read_only_to_analysts(client, analyst, name):
+    make_report()
+    client.force_login(analyst)
+
+    listing = client.get(reverse(f"admin:{name}_changelist"))
+
+    assert listing.status_code == 200
+    assert client.get(reverse(f"admin:{name}_add")).status_code == 403
