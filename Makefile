@@ -12,8 +12,8 @@ DEMO_PASSWORD ?= demo
 
 # Debian packages: WeasyPrint's text stack, PDF-to-PNG for artefacts, the
 # browser for end-to-end tests, nginx for the download benchmark.
-SYSTEM_PACKAGES_RUN := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-SYSTEM_PACKAGES_TEST := $(SYSTEM_PACKAGES_RUN) poppler-utils chromium chromium-driver nginx-light
+SYSTEM_PACKAGES_RUN := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-inter
+SYSTEM_PACKAGES_TEST := $(SYSTEM_PACKAGES_RUN) poppler-utils chromium chromium-driver nginx-light wrk
 
 .PHONY: run test bench serve lint typecheck clean system-run system-test venv
 
