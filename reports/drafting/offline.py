@@ -24,6 +24,8 @@ PROMPT_VERSION = "offline-1"
 MAX_DEVELOPMENTS = 8
 MAX_HOTSPOTS = 5
 LEAD_WORDS = 90
+# Word overlap (Jaccard) at which two texts are taken to tell one story.
+SAME_STORY = 0.3
 
 NOTE = (
     "Offline draft: assembled by fixed rules from the cited articles' own "
@@ -211,6 +213,38 @@ def sentences(text: str) -> list[str]:
     ]
 
 
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of four letters or more: what two tellings of one
+    story share even in different words around them."""
+    return {w for w in re.findall(r"\w{4,}", text.lower()) if not w.isdigit()}
+
+
+def similarity(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def distinct_stories(
+    stories: list[SelectedArticle],
+) -> list[tuple[SelectedArticle, list[SelectedArticle]]]:
+    """Stories in rank order, each with the retellings folded into it.
+
+    Story clusters fold reprints; outlets that retell a story in their own
+    words can still land in separate clusters, and a draft listing the same
+    event four times reads badly. A retelling is cited beside the story.
+    """
+    kept: list[tuple[SelectedArticle, set[str], list[SelectedArticle]]] = []
+    for story in stories:
+        words = content_words(
+            f"{story.article.title} {lead(article_text(story.article))}"
+        )
+        twin = next((k for k in kept if similarity(words, k[1]) >= SAME_STORY), None)
+        if twin is not None:
+            twin[2].append(story)
+            continue
+        kept.append((story, words, []))
+    return [(story, retellings) for story, _, retellings in kept]
+
+
 def day_month(when: dt.datetime | dt.date) -> str:
     return f"{when.day} {when:%B}"
 
@@ -317,8 +351,8 @@ class OfflineDrafter:
         content = {
             "executive_summary": self._summary(selection, level),
             "key_developments": [
-                self._development(story, selection)
-                for story in stories[:MAX_DEVELOPMENTS]
+                self._development(story, selection, retellings=retellings)
+                for story, retellings in distinct_stories(stories)[:MAX_DEVELOPMENTS]
             ],
             "geopolitical_impact": self._themed(
                 stories,
@@ -391,7 +425,13 @@ class OfflineDrafter:
             )
         return " ".join(parts)
 
-    def _development(self, story: SelectedArticle, selection: Selection) -> dict:
+    def _development(
+        self,
+        story: SelectedArticle,
+        selection: Selection,
+        *,
+        retellings: list[SelectedArticle],
+    ) -> dict:
         article = story.article
         text = article_text(article)
         outside = story.background or mentions_outside_period(
@@ -403,9 +443,11 @@ class OfflineDrafter:
             f"Reported by {article.feed} ({story.admiralty}, "
             f"{day_month(article.published_at)} {article.published_at.year})"
         )
-        if story.corroborated_by:
-            others = sorted({str(a.feed) for a in story.corroborated_by})
-            attribution += "; also reported by " + ", ".join(others)
+        others = {str(a.feed) for a in story.corroborated_by}
+        others |= {str(r.article.feed) for r in retellings}
+        others.discard(str(article.feed))
+        if others:
+            attribution += "; also reported by " + ", ".join(sorted(others))
         attribution += "."
         if outside:
             attribution += " The events described fall outside the analysis period."
@@ -413,15 +455,20 @@ class OfflineDrafter:
         return {
             "title": " ".join(article.title.split())[:300],
             "body": f"{body} {attribution}",
-            "source_ids": [story.id],
+            "source_ids": [story.id] + [r.id for r in retellings],
             "in_period": not outside,
         }
 
     def _themed(self, stories: list[SelectedArticle], theme: str, *, empty: str) -> str:
         chosen: list[str] = []
+        seen: list[set[str]] = []
         for story in stories:
             for sentence in sentences(article_text(story.article)):
+                words = content_words(sentence)
+                if any(similarity(words, other) >= SAME_STORY for other in seen):
+                    continue
                 if _matches(_THEME_PATTERNS[theme], sentence):
+                    seen.append(words)
                     chosen.append(attributed(sentence, story.article))
                     break
             if len(chosen) == 5:

@@ -201,3 +201,28 @@ def test_it_judges_dates_named_in_text_against_the_period(
         )
         is outside
     )
+
+
+def test_it_folds_a_retelling_from_another_cluster_into_one_development(
+    db: None,
+) -> None:
+    retold = {
+        "key": "retold",
+        "day": 12,
+        "title": "Mongolian and Chinese troops to hold Steppe Partnership 2026",
+        "text": (
+            "Mongolia and China will hold the Steppe Partnership 2026 exercise "
+            "on Chinese territory from May 26 to June 10, with ground units "
+            "training with live fire, the defence ministry said."
+        ),
+    }
+    keys = ("steppe", "apt", "turk", "lavrov")
+    week = make_week(stories=[s for s in STORIES if s["key"] in keys] + [retold])
+
+    _, result = draft(week)
+
+    steppe = [d for d in result.content["key_developments"] if "Steppe" in d["title"]]
+    assert len(steppe) == 1
+    assert sorted(steppe[0]["source_ids"]) == sorted(
+        [week.articles["steppe"].pk, week.articles["retold"].pk]
+    )
