@@ -79,6 +79,16 @@ def _iso_numeric_by_alpha2() -> dict[str, int]:
     return {code: int(info["isonumeric"]) for code, info in countries.items()}
 
 
+def is_country(country: Country, alpha2: str) -> bool:
+    """Whether a border shape is the country with this ISO alpha-2 code."""
+    wanted = _iso_numeric_by_alpha2().get(alpha2.upper())
+    return (
+        wanted is not None
+        and country.iso_numeric.isdigit()
+        and int(country.iso_numeric) == wanted
+    )
+
+
 def _view_for(
     area: tuple[float, float, float, float],
     points: Sequence[MapPoint],
@@ -390,7 +400,6 @@ def map_svg(
 ) -> str:
     """An SVG map of `area` (west, south, east, north) with numbered hotspots."""
     view = _view_for(area, points, width, height)
-    focus_numeric = _iso_numeric_by_alpha2().get(country_code.upper())
     shapes = countries_in(view.west, view.south, view.east, view.north)
 
     font_size = 10.5
@@ -403,11 +412,7 @@ def map_svg(
         path = _country_path(country, view)
         if not path:
             continue
-        is_focus = (
-            focus_numeric is not None
-            and country.iso_numeric.isdigit()
-            and int(country.iso_numeric) == focus_numeric
-        )
+        is_focus = is_country(country, country_code)
         (focus if is_focus else land).append(path)
         anchor = (
             _country_label(country, view, taken, 11.0 if is_focus else 9.0)

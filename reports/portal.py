@@ -37,7 +37,7 @@ from reports.content import THREAT_LEVELS, parse_content
 from reports.errors import Forbidden, NotFound
 from reports.models import AccessToken, Download, Publication, Report, Topic
 from reports.pdfcharts import THREAT_COLOURS
-from reports.pdfmap import INTENSITY_COLOURS, INTENSITY_NAMES
+from reports.pdfmap import INTENSITY_COLOURS, INTENSITY_NAMES, is_country
 from reports.publishing import (
     pdf_filename,
     publication_for_reader,
@@ -221,7 +221,7 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
             "map_data": {
                 "area": area,
                 "hotspots": hotspots,
-                "borders": area_borders(area),
+                "borders": area_borders(area, topic.country_code),
                 "tiles": settings.OSINT_MAP_TILES,
             },
             "annex": annex,
@@ -235,7 +235,9 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
 
 
 @lru_cache(maxsize=32)
-def area_borders(area: tuple[float, float, float, float]) -> dict[str, Any]:
+def area_borders(
+    area: tuple[float, float, float, float], country_code: str = ""
+) -> dict[str, Any]:
     """Country borders around an area, small enough to embed in a page.
 
     Points beyond a margin around the area are pulled onto the margin's edge
@@ -272,10 +274,15 @@ def area_borders(area: tuple[float, float, float, float]) -> dict[str, Any]:
             features.append(
                 {
                     "type": "Feature",
-                    "properties": {"name": country.name},
+                    "properties": {
+                        "name": country.name,
+                        "focus": is_country(country, country_code),
+                    },
                     "geometry": {"type": "MultiPolygon", "coordinates": polygons},
                 }
             )
+    # The topic's own country last, so its outline sits on top.
+    features.sort(key=lambda f: f["properties"]["focus"])
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -9,18 +9,23 @@
   var area = data.area; // [west, south, east, north]
 
   var map = L.map(holder, { zoomSnap: 0.25, scrollWheelZoom: false, attributionControl: true });
+  // The view comes first: Leaflet cannot clip vector layers without one.
+  var bounds = L.latLngBounds([[area[1], area[0]], [area[3], area[2]]]);
+  data.hotspots.forEach(function (h) { bounds.extend([h.lat, h.lng]); });
+  map.fitBounds(bounds, { padding: [16, 16] });
   if (data.tiles) {
     L.tileLayer(data.tiles, { maxZoom: 12 }).addTo(map);
   }
   L.geoJSON(data.borders, {
     interactive: false,
-    style: function () {
-      return { color: "#8e99a8", weight: 1, fillColor: "#f4f2ee", fillOpacity: 1 };
+    style: function (feature) {
+      return feature.properties.focus
+        ? { color: "#1f3a5f", weight: 2, fillColor: "#ffffff", fillOpacity: 1 }
+        : { color: "#8e99a8", weight: 1, fillColor: "#ecebe6", fillOpacity: 1 };
     }
   }).addTo(map);
   map.attributionControl.addAttribution("Borders: Natural Earth");
 
-  var bounds = L.latLngBounds([[area[1], area[0]], [area[3], area[2]]]);
   var radius = { 1: 7, 2: 10, 3: 13 };
   data.hotspots.forEach(function (h) {
     var marker = L.circleMarker([h.lat, h.lng], {
@@ -40,7 +45,5 @@
     meta.textContent = h.intensity_name + " intensity · " + h.coordinates;
     popup.appendChild(title); popup.appendChild(detail); popup.appendChild(meta);
     marker.bindPopup(popup);
-    bounds.extend([h.lat, h.lng]);
   });
-  map.fitBounds(bounds, { padding: [16, 16] });
 })();
