@@ -4,9 +4,11 @@ import datetime as dt
 
 import pytest
 
-from reports.models import ArticleMatch, GenerationJob, Report
+from reports.models import ArticleMatch, GenerationJob, Report, Topic
 from tests.factories import make_article, make_feed, make_topic
 from tests.reports.api.clients import bearer_client
+from tests.reports.eager import in_process_tasks_fixture  # noqa: F401
+from tests.services import celery_worker, need_broker, need_postgres, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -73,10 +75,7 @@ def test_it_refuses_a_draft_it_cannot_start(analyst, body, status):
     assert not Report.objects.exists()
 
 
-def test_it_follows_a_job_to_its_revision(
-    analyst, settings, django_capture_on_commit_callbacks
-):
-    settings.OSINT_MIN_ARTICLES = 3
+def _week_of_articles() -> Topic:
     topic = make_topic()
     feed = make_feed()
     topic.feeds.add(feed)
@@ -87,6 +86,13 @@ def test_it_follows_a_job_to_its_revision(
             published_at=dt.datetime(2026, 5, day, 9, tzinfo=dt.UTC),
         )
         ArticleMatch.objects.create(topic=topic, article=article, score=1.0)
+    return topic
+
+
+def test_it_follows_a_job_to_its_revision(
+    analyst, in_process_tasks, django_capture_on_commit_callbacks
+):
+    topic = _week_of_articles()
     client = bearer_client(analyst)
 
     # In-process tasks run when the request's transaction commits.
@@ -101,3 +107,28 @@ def test_it_follows_a_job_to_its_revision(
     revision = client.get(f"/api/revisions/{followed['revision']}/").json()
     assert revision["origin"] == "offline"
     assert revision["content"]["key_developments"]
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_it_follows_a_job_run_by_a_real_worker(analyst):
+    need_postgres()
+    need_broker()
+    topic = _week_of_articles()
+    client = bearer_client(analyst)
+
+    with celery_worker():
+        job = client.post(
+            "/api/jobs/", {"topic": topic.slug, "drafter": "offline", **WEEK}
+        ).json()
+        wait_for(
+            lambda: (
+                client.get(f"/api/jobs/{job['id']}/").json()["state"]
+                in ("succeeded", "failed")
+            ),
+            timeout=60,
+        )
+
+    followed = client.get(f"/api/jobs/{job['id']}/").json()
+    assert followed["state"] == "succeeded", followed["error"]
+    assert followed["revision"] is not None
