@@ -28,7 +28,7 @@ from reports.roles import Capability, can, require
 from reports.sources import excluded_article_ids, revision_source_ids
 
 if TYPE_CHECKING:
-    from reports.models import Publication
+    from reports.models import GenerationJob, Publication
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ APPROVE = "approve"
 PUBLISH = "publish"
 WITHDRAW = "withdraw"
 EDIT = "edit"
+REDRAFT = "redraft"
 
 # Which workflow action applies in which state.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -65,6 +66,7 @@ ACTION_LABELS: dict[str, str] = {
     PUBLISH: "Publish",
     WITHDRAW: "Withdraw",
     EDIT: "Edit",
+    REDRAFT: "Draft again",
 }
 
 
@@ -164,10 +166,12 @@ def approval_problems(*, report: Report, revision: Revision) -> list[str]:
 
 
 def allowed_actions(*, report: Report, user: Any) -> list[str]:
-    """The workflow actions (and "edit") this user may take on it now."""
+    """The workflow actions (and "edit", "redraft") this user may take now."""
     actions: list[str] = []
     if can(user, Capability.EDIT_REPORT) and report.state in EDITABLE_STATES:
         actions.append(EDIT)
+    if can(user, Capability.REQUEST_DRAFT) and report.state in EDITABLE_STATES:
+        actions.append(REDRAFT)
     if not can(user, Capability.RUN_WORKFLOW):
         return actions
     for action in TRANSITIONS:
@@ -356,6 +360,29 @@ def report_withdraw(*, report: Report, actor: Any, reason: str) -> Report:
     )
     sync_report(report, locked)
     return locked
+
+
+def report_redraft(*, report: Report, actor: Any) -> "GenerationJob":
+    """Ask for a new machine draft of this report; it lands as a revision.
+
+    A withdrawn report is closed, so it gets no new drafts.
+    """
+    # Imported here: drafting calls back into this module when its revision
+    # lands (`report_revision_added`).
+    from reports.jobs import draft_request
+
+    require(actor, Capability.REQUEST_DRAFT)
+    if report.state not in EDITABLE_STATES:
+        raise InvalidTransition(
+            f"This report is {State(report.state).label.lower()}; "
+            "it gets no new drafts."
+        )
+    return draft_request(
+        topic=report.topic,
+        period_start=report.period_start,
+        period_end=report.period_end,
+        actor=actor,
+    )
 
 
 def after_new_revision(*, report: Report, revision: Revision, actor: Any) -> None:

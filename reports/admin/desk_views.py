@@ -200,7 +200,6 @@ def _render_editor(
     machine = machine_draft_of(report)
     published = last_published_revision(report=report, excluding=latest)
     threads = comment_threads(report=report)
-    topic = report.topic
     context = {
         **admin_site.each_context(request),
         "title": f"{report}",
@@ -211,7 +210,9 @@ def _render_editor(
         "hotspots": hotspots,
         "can_edit": workflow.EDIT in actions,
         "actions": [
-            (a, workflow.ACTION_LABELS[a]) for a in actions if a != workflow.EDIT
+            (a, workflow.ACTION_LABELS[a])
+            for a in actions
+            if a not in (workflow.EDIT, workflow.REDRAFT)
         ],
         "approval_problems": workflow.approval_problems(report=report, revision=latest),
         "four_eyes_blocked": (
@@ -242,26 +243,29 @@ def _render_editor(
             else None
         ),
         "problems": problems or [],
-        "map_config": {
-            "bordersUrl": reverse(
-                "admin:reports_report_desk_borders", args=[report.pk]
-            ),
-            "tiles": settings.OSINT_MAP_TILES,
-            "area": {
-                "south": topic.area_south,
-                "west": topic.area_west,
-                "north": topic.area_north,
-                "east": topic.area_east,
-                "margin": AREA_MARGIN_DEG,
-            },
-            "topic": topic.name,
-            "editable": workflow.EDIT in actions,
-        },
-        "can_redraft": _draft_request() is not None
-        and can(user, Capability.REQUEST_DRAFT),
+        "map_config": _map_config(report, editable=workflow.EDIT in actions),
+        "can_redraft": workflow.REDRAFT in actions,
         "section_label": section_label,
     }
     return render(request, "admin/reports/desk/editor.html", context, status=status)
+
+
+def _map_config(report: Report, *, editable: bool) -> dict[str, Any]:
+    """What the map script needs: where borders come from, tiles, the area."""
+    topic = report.topic
+    return {
+        "bordersUrl": reverse("admin:reports_report_desk_borders", args=[report.pk]),
+        "tiles": settings.OSINT_MAP_TILES,
+        "area": {
+            "south": topic.area_south,
+            "west": topic.area_west,
+            "north": topic.area_north,
+            "east": topic.area_east,
+            "margin": AREA_MARGIN_DEG,
+        },
+        "topic": topic.name,
+        "editable": editable,
+    }
 
 
 def _shown(hotspots: Any) -> list[dict[str, Any]]:
@@ -405,16 +409,8 @@ def transition(request: HttpRequest, report: Report, action: str) -> HttpRespons
 @desk_page
 @require_POST
 def redraft(request: HttpRequest, report: Report) -> HttpResponse:
-    draft_request = _draft_request()
-    if draft_request is None:
-        raise Http404("Drafting is not available.")
     try:
-        job = draft_request(
-            topic=report.topic,
-            period_start=report.period_start,
-            period_end=report.period_end,
-            actor=request.user,
-        )
+        job = workflow.report_redraft(report=report, actor=request.user)
     except (InvalidTransition, ValidationFailed) as exc:
         _tell(request, exc)
         return _back(report)
@@ -423,14 +419,6 @@ def redraft(request: HttpRequest, report: Report) -> HttpResponse:
         f"A new draft was requested (job {job.pk}); it lands as a new revision.",
     )
     return _back(report)
-
-
-def _draft_request() -> Callable[..., Any] | None:
-    try:
-        from reports.jobs import draft_request
-    except ImportError:
-        return None
-    return draft_request
 
 
 # --- review -----------------------------------------------------------------------

@@ -36,7 +36,13 @@ def report_in(state: str, *, editor: User, approver: User, **make: Any) -> Repor
 def snapshot(report: Report) -> dict[str, Any]:
     """Everything a refused action must leave as it was."""
     from feeds.models import Annotation
-    from reports.models import AuditEvent, Publication, ReviewComment, Revision
+    from reports.models import (
+        AuditEvent,
+        GenerationJob,
+        Publication,
+        ReviewComment,
+        Revision,
+    )
 
     fresh = Report.objects.get(pk=report.pk)
     return {
@@ -55,6 +61,7 @@ def snapshot(report: Report) -> dict[str, Any]:
         "publications": Publication.objects.filter(report=report).count(),
         "comments": ReviewComment.objects.filter(revision__report=report).count(),
         "annotations": Annotation.objects.count(),
+        "jobs": GenerationJob.objects.filter(report=report).count(),
     }
 
 

@@ -124,11 +124,9 @@ def expected(role: str, action: str, state: str) -> str:
         return LOGIN
     if role not in DESK_READERS:
         return HIDDEN
-    if action.startswith("read") or action in (
-        "comment",
-        "annotate",
-        "request a draft",
-    ):
+    if action == "request a draft":
+        return DONE if state in EDITABLE else REFUSED
+    if action.startswith("read") or action in ("comment", "annotate"):
         return DONE
     if role not in EDITORS:
         return FORBIDDEN
