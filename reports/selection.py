@@ -45,6 +45,10 @@ CREDIBILITY_WEIGHT: dict[int, float] = {
 # An analyst's relevance 0-3; without an annotation the match score decides.
 RELEVANCE_WEIGHT: dict[int, float] = {0: 0.1, 1: 0.5, 2: 0.8, 3: 1.0}
 BACKGROUND_WEIGHT = 0.6
+# At most one background story for every BACKGROUND_SHARE stories of the
+# period, and never fewer than MIN_BACKGROUND allowed.
+BACKGROUND_SHARE = 5
+MIN_BACKGROUND = 2
 
 # Each source's text is cut to share the budget fairly, but never below a
 # lead paragraph nor above what a drafter needs of one story.
@@ -122,6 +126,7 @@ class Selection:
     considered_ids: list[int]
     excluded_ids: list[int]
     dropped_for_budget: list[int]
+    background_left_out: list[int]
     stories_total: int
     token_budget: int
 
@@ -158,6 +163,7 @@ class Selection:
             "considered": self.considered_ids,
             "excluded_by_analyst": self.excluded_ids,
             "dropped_for_budget": self.dropped_for_budget,
+            "background_left_out": self.background_left_out,
             "stories_total": self.stories_total,
             "token_budget": self.token_budget,
         }
@@ -289,6 +295,14 @@ def selection_for(
             f"{minimum} needed. Add feeds to the topic or wait for more articles."
         )
 
+    # Background is context for the week's news, not a second week: keep
+    # only the best-ranked few.
+    stories_total = len(ranked)
+    background_cap = max(MIN_BACKGROUND, in_period // BACKGROUND_SHARE)
+    background_ids = [item[1].pk for item in ranked if item[3]]
+    left_out = set(background_ids[background_cap:])
+    ranked = [item for item in ranked if item[1].pk not in left_out]
+
     sources, dropped = _fit_budget(ranked, annotations=annotations, budget=budget)
     selection = Selection(
         topic=topic,
@@ -298,7 +312,8 @@ def selection_for(
         considered_ids=[a.pk for a in articles],
         excluded_ids=excluded,
         dropped_for_budget=dropped,
-        stories_total=len(ranked),
+        background_left_out=sorted(left_out),
+        stories_total=stories_total,
         token_budget=budget,
     )
     logger.info(
@@ -309,7 +324,7 @@ def selection_for(
         period_end,
         len(articles),
         len(excluded),
-        len(ranked),
+        stories_total,
         len(sources),
         len(dropped),
     )

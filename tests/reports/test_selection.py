@@ -223,3 +223,19 @@ def test_it_trims_at_a_sentence_boundary() -> None:
         trim_to_tokens(text, 12) == "First sentence is here. Second sentence is a […]"
     )
     assert trim_to_tokens(text, 1000) == text
+
+
+def test_it_keeps_only_the_best_few_background_stories() -> None:
+    topic, feed = make_topic(), make_feed()
+    for day in (8, 9, 10):
+        matched(topic, feed, day=day)
+    background = [matched(topic, feed, day=d) for d in (4, 5, 6, 6, 5)]
+
+    selection = select(topic)
+
+    given_background = [s.id for s in selection.sources if s.background]
+    assert len(given_background) == 2
+    assert set(selection.background_left_out) == (
+        {a.pk for a in background} - set(given_background)
+    )
+    assert selection.stories_total == 8
