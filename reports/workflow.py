@@ -166,12 +166,10 @@ def approval_problems(*, report: Report, revision: Revision) -> list[str]:
 
 
 def allowed_actions(*, report: Report, user: Any) -> list[str]:
-    """The workflow actions (and "edit", "redraft") this user may take now."""
+    """The workflow actions (and "edit") this user may take on it now."""
     actions: list[str] = []
     if can(user, Capability.EDIT_REPORT) and report.state in EDITABLE_STATES:
         actions.append(EDIT)
-    if can(user, Capability.REQUEST_DRAFT) and report.state in EDITABLE_STATES:
-        actions.append(REDRAFT)
     if not can(user, Capability.RUN_WORKFLOW):
         return actions
     for action in TRANSITIONS:
@@ -360,6 +358,11 @@ def report_withdraw(*, report: Report, actor: Any, reason: str) -> Report:
     )
     sync_report(report, locked)
     return locked
+
+
+def may_redraft(*, report: Report, user: Any) -> bool:
+    """Whether this user may ask for a new machine draft of the report now."""
+    return can(user, Capability.REQUEST_DRAFT) and report.state in EDITABLE_STATES
 
 
 def report_redraft(*, report: Report, actor: Any) -> "GenerationJob":

@@ -210,9 +210,7 @@ def _render_editor(
         "hotspots": hotspots,
         "can_edit": workflow.EDIT in actions,
         "actions": [
-            (a, workflow.ACTION_LABELS[a])
-            for a in actions
-            if a not in (workflow.EDIT, workflow.REDRAFT)
+            (a, workflow.ACTION_LABELS[a]) for a in actions if a != workflow.EDIT
         ],
         "approval_problems": workflow.approval_problems(report=report, revision=latest),
         "four_eyes_blocked": (
@@ -244,7 +242,7 @@ def _render_editor(
         ),
         "problems": problems or [],
         "map_config": _map_config(report, editable=workflow.EDIT in actions),
-        "can_redraft": workflow.REDRAFT in actions,
+        "can_redraft": workflow.may_redraft(report=report, user=user),
         "section_label": section_label,
     }
     return render(request, "admin/reports/desk/editor.html", context, status=status)

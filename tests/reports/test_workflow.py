@@ -341,18 +341,15 @@ def test_it_sends_a_report_back_to_draft_when_a_machine_draft_lands(
 
 def test_it_offers_each_role_only_its_actions(editor, editor2, analyst, subscriber):
     report = make_report()
-    assert workflow.allowed_actions(report=report, user=editor) == [
-        "edit",
-        "redraft",
-        "submit",
-    ]
-    assert workflow.allowed_actions(report=report, user=analyst) == ["redraft"]
+    assert workflow.allowed_actions(report=report, user=editor) == ["edit", "submit"]
+    assert workflow.allowed_actions(report=report, user=analyst) == []
     assert workflow.allowed_actions(report=report, user=subscriber) == []
+    assert workflow.may_redraft(report=report, user=analyst)
+    assert not workflow.may_redraft(report=report, user=subscriber)
 
     workflow.report_submit(report=report, actor=editor)
     assert workflow.allowed_actions(report=report, user=editor2) == [
         "edit",
-        "redraft",
         "request_changes",
         "approve",
     ]
@@ -366,6 +363,7 @@ def test_it_asks_for_a_new_draft_but_not_of_a_withdrawn_report(
     assert job.report_id == report.pk and job.requested_by == analyst
 
     closed = report_in(State.WITHDRAWN, editor=editor, approver=editor2)
+    assert not workflow.may_redraft(report=closed, user=analyst)
     before = snapshot(closed)
     with pytest.raises(InvalidTransition, match="no new drafts"):
         workflow.report_redraft(report=closed, actor=analyst)
