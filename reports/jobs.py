@@ -14,6 +14,8 @@ import time
 import traceback
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -78,6 +80,8 @@ def draft_request(
             period_end=period_end,
             defaults={"tlp": topic.default_tlp},
         )
+        # Lock the report so two requests at once cannot both queue a job.
+        Report.objects.select_for_update().filter(pk=report.pk).first()
         active = (
             GenerationJob.objects.select_for_update(of=("self",))
             .filter(
@@ -154,6 +158,13 @@ def job_run(*, job_id: int) -> Revision | None:
         return None
     except InsufficientReporting as exc:
         job_fail(job_id=job.pk, error=exc.message)
+        return None
+    except SoftTimeLimitExceeded:
+        job_fail(
+            job_id=job.pk,
+            error=f"The draft took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s "
+            "and was stopped; nothing was saved.",
+        )
         return None
     except Exception as exc:
         # A bug must not leave the job "running" forever; record it and keep

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 
+from feeds.annotations import admiralty_code, effective_annotations
 from feeds.models import Annotation, Article
 from reports.errors import DeskError
 from reports.models import ArticleMatch, Topic
@@ -176,23 +177,6 @@ def period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetim
     return begin, finish
 
 
-def latest_annotations(article_ids: list[int]) -> dict[int, Annotation]:
-    """The annotation in force (the newest) for each article that has one."""
-    latest: dict[int, Annotation] = {}
-    rows = Annotation.objects.filter(article_id__in=article_ids).order_by(
-        "article_id", "-created_at", "-id"
-    )
-    for annotation in rows:
-        latest.setdefault(annotation.article_id, annotation)
-    return latest
-
-
-def admiralty_code(reliability: str, annotation: Annotation | None) -> str:
-    """Feed reliability letter plus analyst credibility digit ("B2")."""
-    credibility = annotation.credibility if annotation else 6
-    return f"{reliability or 'F'}{credibility}"
-
-
 def _story_key(article: Article) -> tuple[str, object]:
     # Articles not (yet) clustered still fold together when their text is
     # identical, which is what a verbatim reprint looks like.
@@ -260,7 +244,7 @@ def selection_for(
     )
     match_scores = {m.article_id: m.score for m in matches}
     articles = [m.article for m in matches]
-    annotations = latest_annotations([a.pk for a in articles])
+    annotations = effective_annotations([a.pk for a in articles])
 
     excluded = [a.pk for a in articles if _is_excluded(annotations.get(a.pk))]
     kept = [a for a in articles if a.pk not in set(excluded)]
@@ -365,7 +349,7 @@ def _fit_budget(
         sources.append(
             SelectedArticle(
                 article=article,
-                admiralty=admiralty_code(article.feed.reliability, annotation),
+                admiralty=admiralty_code(article.feed, annotation),
                 relevance=annotation.relevance if annotation else None,
                 background=background,
                 score=round(score, 4),

@@ -235,3 +235,20 @@ def test_it_drafts_for_the_schedule_without_an_actor(
     assert job.state == State.SUCCEEDED
     assert job.requested_by is None
     assert (job.period_end - job.period_start) == dt.timedelta(days=7)
+
+
+def test_it_names_a_draft_stopped_by_the_time_limit(
+    week: Week, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def too_slow(self: Any, selection: Any) -> None:
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr("reports.drafting.offline.OfflineDrafter.draft", too_slow)
+
+    job = request(week, django_capture_on_commit_callbacks)
+
+    assert job.state == State.FAILED
+    assert job.error.startswith("The draft took longer than")
+    assert not Revision.objects.exists()
