@@ -5,7 +5,8 @@ from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
-pytestmark = pytest.mark.django_db
+# Also run on the embedded default (SQLite, in-process tasks) by CI.
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def _document():
