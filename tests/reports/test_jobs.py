@@ -4,8 +4,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 
 from reports.audit import Action
+from reports.drafting.base import DraftResult
 from reports.errors import Forbidden, ValidationFailed
 from reports.jobs import draft_request, job_run
 from reports.models import AuditEvent, GenerationJob, Report, Revision
@@ -208,8 +210,6 @@ def test_it_records_an_unexpected_crash_as_a_failed_job(
 def test_it_rejects_at_the_last_gate_a_draft_that_breaks_the_rules(
     week: Week, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from reports.drafting.base import DraftResult
-
     def invented(self: Any, selection: Any) -> DraftResult:
         return DraftResult(
             content=make_content([987654]),
@@ -240,8 +240,6 @@ def test_it_drafts_for_the_schedule_without_an_actor(
 def test_it_names_a_draft_stopped_by_the_time_limit(
     week: Week, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from celery.exceptions import SoftTimeLimitExceeded
-
     def too_slow(self: Any, selection: Any) -> None:
         raise SoftTimeLimitExceeded()
 

@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from reports.jobs import draft_request
 from reports.models import GenerationJob, Report, Revision
+from reports.selection import selection_for
 from reports.tasks import draft_due_reports, period_just_ended, retry_delay
 from tests.factories import make_topic
+from tests.reports.drafting.test_claude_drafter import good_content
 from tests.reports.fake_claude import (  # noqa: F401
     FakeClaude,
     fake_claude_fixture,
@@ -116,9 +118,6 @@ def test_it_retries_an_overloaded_claude_through_redis_on_a_real_worker(
     need_postgres()
     need_broker()
     week = make_week()
-    from reports.selection import selection_for
-    from tests.reports.drafting.test_claude_drafter import good_content
-
     ids = selection_for(topic=week.topic, period_start=START, period_end=END).source_ids
     fake_claude.queue(overloaded(), tool_answer(good_content(ids)))
     env = {
