@@ -99,6 +99,51 @@ def rate_limited() -> Answer:
     return error_answer(429, "rate_limit_error", "Number of requests exceeded")
 
 
+def good_content(ids: list[int], **changes: Any) -> dict[str, Any]:
+    first, second = ids[0], ids[1]
+    content: dict[str, Any] = {
+        "executive_summary": "A state-aligned espionage campaign dominated the week.",
+        "key_developments": [
+            {
+                "title": "Espionage against ministries",
+                "body": "Researchers reported a dozen infected government computers.",
+                "source_ids": [first],
+                "in_period": True,
+            },
+            {
+                "title": "Rights chief visit",
+                "body": "The UN rights chief praised progress and warned on corruption.",
+                "source_ids": [second],
+                "in_period": True,
+            },
+        ],
+        "geopolitical_impact": "Mongolia balances its neighbours and third partners.",
+        "military_analysis": "Exercises with China are planned for late May.",
+        "outlook": {
+            "short_term": "More intrusions are likely.",
+            "flashpoints": "Government networks.",
+            "indicators": "New advisories by the response teams.",
+            "recommendations": "Patch and monitor ministries' mail systems.",
+        },
+        "assessment": {
+            "threat_level": "elevated",
+            "rationale": "An active state-aligned intrusion set targets ministries.",
+            "hotspots": [
+                {
+                    "label": "Ulaanbaatar",
+                    "detail": "Ministries targeted by the intrusion set.",
+                    "lat": 47.9188,
+                    "lng": 106.9175,
+                    "intensity": 3,
+                    "source_ids": [first],
+                }
+            ],
+        },
+    }
+    content.update(changes)
+    return content
+
+
 def serve() -> tuple[ThreadingHTTPServer, FakeClaude]:
     state = FakeClaude(base_url="")
 

@@ -11,10 +11,10 @@ from reports.models import GenerationJob, Report, Revision
 from reports.selection import selection_for
 from reports.tasks import draft_due_reports, period_just_ended, retry_delay
 from tests.factories import make_topic
-from tests.reports.drafting.test_claude_drafter import good_content
 from tests.reports.fake_claude import (  # noqa: F401
     FakeClaude,
     fake_claude_fixture,
+    good_content,
     overloaded,
     tool_answer,
 )

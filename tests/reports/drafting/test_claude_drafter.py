@@ -16,6 +16,7 @@ from tests.reports.eager import in_process_tasks_fixture  # noqa: F401
 from tests.reports.fake_claude import (  # noqa: F401
     FakeClaude,
     fake_claude_fixture,
+    good_content,
     overloaded,
     rate_limited,
     text_answer,
@@ -43,51 +44,6 @@ def given_ids(week: Week) -> list[int]:
     return selection_for(
         topic=week.topic, period_start=START, period_end=END
     ).source_ids
-
-
-def good_content(ids: list[int], **changes: Any) -> dict[str, Any]:
-    first, second = ids[0], ids[1]
-    content: dict[str, Any] = {
-        "executive_summary": "A state-aligned espionage campaign dominated the week.",
-        "key_developments": [
-            {
-                "title": "Espionage against ministries",
-                "body": "Researchers reported a dozen infected government computers.",
-                "source_ids": [first],
-                "in_period": True,
-            },
-            {
-                "title": "Rights chief visit",
-                "body": "The UN rights chief praised progress and warned on corruption.",
-                "source_ids": [second],
-                "in_period": True,
-            },
-        ],
-        "geopolitical_impact": "Mongolia balances its neighbours and third partners.",
-        "military_analysis": "Exercises with China are planned for late May.",
-        "outlook": {
-            "short_term": "More intrusions are likely.",
-            "flashpoints": "Government networks.",
-            "indicators": "New advisories by the response teams.",
-            "recommendations": "Patch and monitor ministries' mail systems.",
-        },
-        "assessment": {
-            "threat_level": "elevated",
-            "rationale": "An active state-aligned intrusion set targets ministries.",
-            "hotspots": [
-                {
-                    "label": "Ulaanbaatar",
-                    "detail": "Ministries targeted by the intrusion set.",
-                    "lat": 47.9188,
-                    "lng": 106.9175,
-                    "intensity": 3,
-                    "source_ids": [first],
-                }
-            ],
-        },
-    }
-    content.update(changes)
-    return content
 
 
 def request(week: Week) -> GenerationJob:
