@@ -15,6 +15,7 @@ from tests.reports.weeks import make_week
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("in_process_tasks"),
+    pytest.mark.embedded,
 ]
 
 

@@ -17,6 +17,7 @@ WEEKS = [
 ]
 
 
+@pytest.mark.embedded
 @pytest.mark.django_db
 @pytest.mark.parametrize(("start", "end"), WEEKS)
 def test_it_drafts_a_complete_valid_report_from_the_demo_week(
