@@ -73,6 +73,9 @@ class TokenIssuedSerializer(TokenSerializer):
 
 class TopicSerializer(serializers.ModelSerializer[Topic]):
     feeds = serializers.PrimaryKeyRelatedField[Feed](many=True, read_only=True)
+    followed = serializers.SerializerMethodField(
+        help_text="Whether you follow the topic (an e-mail per publication)."
+    )
 
     class Meta:
         model = Topic
@@ -92,8 +95,12 @@ class TopicSerializer(serializers.ModelSerializer[Topic]):
             "drafting_enabled",
             "default_tlp",
             "created_at",
+            "followed",
         ]
         read_only_fields = fields
+
+    def get_followed(self, topic: Topic) -> bool:
+        return topic.pk in self.context.get("followed", set())
 
 
 def _maybe_url(help_text: str) -> serializers.CharField:

@@ -1,6 +1,8 @@
 """Where reports come from: topics, feeds and their health, articles and
 analysts' annotations of them."""
 
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -25,6 +27,7 @@ from reports.api.views.base import DeskViewSet, by_id
 from reports.models import Report, Topic
 from reports.review import source_annotate
 from reports.roles import Capability
+from reports.subscriptions import followed_topic_ids, topic_follow, topic_unfollow
 
 
 @extend_schema(tags=["topics"])
@@ -32,8 +35,13 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet
     """The countries and regions the desk reports on."""
 
     serializer_class = TopicSerializer
-    # Subscribers pick topics to filter published reports by.
-    capabilities = {"read": Capability.READ_PUBLISHED}
+    # Subscribers pick topics to filter published reports by, and follow
+    # them to hear of each new publication.
+    capabilities = {
+        "read": Capability.READ_PUBLISHED,
+        "follow": Capability.READ_PUBLISHED,
+        "unfollow": Capability.READ_PUBLISHED,
+    }
     ordering_fields = ["name", "created_at"]
     ordering = ["name", "id"]
 
@@ -41,6 +49,34 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet
         return Topic.objects.prefetch_related(
             Prefetch("feeds", queryset=Feed.objects.only("id"))
         )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        if not getattr(self, "swagger_fake_view", False):
+            context["followed"] = followed_topic_ids(self.request.user)
+        return context
+
+    @extend_schema(
+        request=None,
+        responses={200: TopicSerializer},
+        summary="Follow a topic: an e-mail for each new publication",
+    )
+    @action(detail=True, methods=["post"])
+    def follow(self, request: Request, pk: str) -> Response:
+        topic = self.get_object()
+        topic_follow(user=request.user, topic=topic)
+        return Response(self.get_serializer(topic).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: TopicSerializer},
+        summary="Stop following a topic",
+    )
+    @action(detail=True, methods=["post"])
+    def unfollow(self, request: Request, pk: str) -> Response:
+        topic = self.get_object()
+        topic_unfollow(user=request.user, topic=topic)
+        return Response(self.get_serializer(topic).data)
 
 
 @extend_schema(tags=["feeds"])

@@ -168,3 +168,27 @@ def test_it_shows_topics_to_subscribers_with_their_feeds(subscriber):
     shown = bearer_client(subscriber).get(f"/api/topics/{topic.pk}/").json()
 
     assert (shown["slug"], shown["feeds"]) == (topic.slug, [feed.pk])
+
+
+def test_it_lets_a_subscriber_follow_and_unfollow_a_topic(subscriber):
+    topic = make_topic()
+    client = bearer_client(subscriber)
+
+    followed = client.post(f"/api/topics/{topic.pk}/follow/").json()
+    again = client.post(f"/api/topics/{topic.pk}/follow/").json()
+    listed = client.get("/api/topics/").json()["results"]
+    unfollowed = client.post(f"/api/topics/{topic.pk}/unfollow/").json()
+
+    assert followed["followed"] and again["followed"]
+    assert [t["followed"] for t in listed] == [True]
+    assert topic.followers.count() == 0
+    assert unfollowed["followed"] is False
+
+
+def test_it_lets_no_one_without_a_role_follow_a_topic(outsider):
+    topic = make_topic()
+
+    response = bearer_client(outsider).post(f"/api/topics/{topic.pk}/follow/")
+
+    assert response.status_code == 403
+    assert topic.followers.count() == 0
