@@ -147,7 +147,7 @@ class MultiOutletFilter(admin.SimpleListFilter):
         if self.value() == "shared":
             return queryset.filter(cluster__article_count__gt=1)
         if self.value() == "single":
-            return queryset.filter(cluster__article_count__lte=1)
+            return queryset.filter(cluster__isnull=True)
         return queryset
 
 

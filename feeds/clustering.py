@@ -3,9 +3,10 @@
 Two articles published within `WINDOW` of each other tell the same story when
 their titles and leads nearly coincide: the 64-bit SimHashes of their words
 differ in at most `MAX_DISTANCE` bits, or at least `MIN_EQUAL_BINS` of their
-five MinHash bins over word triples agree. The same content hash or the same
-canonical URL is the same story too. Every article belongs to a cluster (most
-to one of their own), so "one article per story" is a plain query.
+five MinHash values over word triples agree. The same content hash or the same
+canonical URL is the same story too. A cluster is made when a story is
+carried a second time; an article no other retells has none (selection
+treats it as a story of its own).
 
 Finding candidates must not mean reading every recent article: the MinHash
 bins are stored in indexed columns (`sketch_0` ... `sketch_4`), and only
@@ -17,10 +18,9 @@ articles almost never do.
 import datetime as dt
 import hashlib
 import re
-import zlib
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
@@ -39,8 +39,17 @@ NO_SKETCH = -1
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LANE_BITS = 16
-_token_lanes: dict[str, int] = {}
-_TOKEN_CACHE_LIMIT = 200_000
+_words: dict[str, tuple[int, int]] = {}
+_WORD_CACHE_LIMIT = 200_000
+# Odd 64-bit multipliers that mix three word hashes into a triple's hash;
+# the result is kept to 31 bits so every bin value fits an INTEGER column.
+_MIX_A = 0x9E3779B97F4A7C15
+_MIX_B = 0xC2B2AE3D27D4EB4F
+_SKETCH_MASK = (1 << 31) - 1
+# One salt per bin: XOR with it reorders the triples' hashes, so each bin
+# keeps the least triple of its own ordering (a MinHash of BINS functions).
+_SALTS = (0x2545F491, 0x4F6CDD1D, 0x1B873593, 0x68E31DA4, 0x3C6EF372)
+SKETCH_WORDS = 40
 
 
 def words_of(title: str, lead: str) -> list[str]:
@@ -56,7 +65,7 @@ def simhash(words: list[str]) -> int:
     # Each word's hash is "spread" so that bit i sits in a 16-bit lane of a
     # big integer; summing the spreads counts, per bit, the words that set
     # it, in one C-level pass instead of a Python loop over 64 bits.
-    total = sum(_lanes(word) for word in words)
+    total = sum(_word(word)[1] for word in words)
     counts = array("H", total.to_bytes(64 * _LANE_BITS // 8, "little"))
     half = len(words) / 2
     value = 0
@@ -66,11 +75,12 @@ def simhash(words: list[str]) -> int:
     return value
 
 
-def _lanes(word: str) -> int:
-    spread = _token_lanes.get(word)
-    if spread is None:
-        if len(_token_lanes) >= _TOKEN_CACHE_LIMIT:
-            _token_lanes.clear()
+def _word(word: str) -> tuple[int, int]:
+    """A word's 64-bit hash and its spread form, cached."""
+    cached = _words.get(word)
+    if cached is None:
+        if len(_words) >= _WORD_CACHE_LIMIT:
+            _words.clear()
         digest = int.from_bytes(
             hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little"
         )
@@ -78,24 +88,24 @@ def _lanes(word: str) -> int:
         for bit in range(64):
             if digest >> bit & 1:
                 spread |= 1 << (bit * _LANE_BITS)
-        _token_lanes[word] = spread
-    return spread
+        cached = _words[word] = (digest, spread)
+    return cached
 
 
 def sketch(words: list[str]) -> tuple[int, ...]:
-    """One-permutation MinHash of the word triples: the least hash per bin.
+    """MinHash of the opening's word triples: the least of each salted hash.
 
-    A bin no triple fell into holds NO_SKETCH, which never matches.
+    A triple's hash mixes its words' cached hashes, so no text is hashed
+    again; too few words give NO_SKETCH in every bin, which never matches.
     """
-    bins = [NO_SKETCH] * BINS
     if len(words) < MIN_TOKENS:
-        return tuple(bins)
-    for i in range(len(words) - 2):
-        value = zlib.crc32(f"{words[i]} {words[i + 1]} {words[i + 2]}".encode())
-        slot, rest = value % BINS, value // BINS
-        if bins[slot] == NO_SKETCH or rest < bins[slot]:
-            bins[slot] = rest
-    return tuple(bins)
+        return (NO_SKETCH,) * BINS
+    hashes = [_word(word)[0] for word in words[:SKETCH_WORDS]]
+    triples = [
+        ((a * _MIX_A + b * _MIX_B + c) >> 17) & _SKETCH_MASK
+        for a, b, c in zip(hashes, hashes[1:], hashes[2:], strict=False)
+    ]
+    return tuple(min(value ^ salt for value in triples) for salt in _SALTS)
 
 
 def equal_bins(a: Sequence[int], b: Sequence[int]) -> int:
@@ -127,27 +137,49 @@ class _Known:
     pending: "Article | None" = None
 
 
-def clusters_assign(articles: Sequence[Article]) -> list[StoryCluster]:
-    """Put each unsaved article in an existing cluster or a new one.
+@dataclass
+class _Story:
+    """A story found twice or more, whose cluster is still to be made."""
 
-    Sets `article.cluster` on every article and returns the clusters it had
-    to create (already saved). Call inside the transaction that stores the
-    articles, then `clusters_refresh()` once they are saved.
+    members: list[Article] = field(default_factory=list)
+    stored_ids: list[int] = field(default_factory=list)
+
+
+def clusters_assign(articles: Sequence[Article]) -> set[int]:
+    """Put each unsaved article that retells a known story in its cluster.
+
+    An article joins the cluster of its closest match; when the match has no
+    cluster yet (it was alone), a cluster is made for both. An article that
+    matches nothing stays without one: a cluster is a story carried at least
+    twice. Returns the ids of the clusters touched; call `clusters_refresh()`
+    with them once the articles are saved, in the same transaction.
     """
     if not articles:
-        return []
+        return set()
     known = _candidates(articles)
-    created: list[StoryCluster] = []
-    pending_new: list[Article] = []
+    touched: set[int] = set()
+    story_of_pending: dict[int, _Story] = {}
+    story_of_stored: dict[int, _Story] = {}
     for article in articles:
         match = _best_match(article, known)
-        if match is not None and match.cluster_id is not None:
+        story: _Story | None = None
+        if match is None:
+            pass
+        elif match.cluster_id is not None:
             article.cluster_id = match.cluster_id
-        elif match is not None and match.pending is not None:
-            # Joins another article of this batch that has no cluster yet.
-            article._cluster_leader = match.pending  # type: ignore[attr-defined]
-        else:
-            pending_new.append(article)
+            touched.add(match.cluster_id)
+        elif match.pending is not None:
+            story = story_of_pending.get(id(match.pending))
+            if story is None:
+                story = _Story(members=[match.pending])
+                story_of_pending[id(match.pending)] = story
+        elif match.article_id is not None:
+            story = story_of_stored.setdefault(
+                match.article_id, _Story(stored_ids=[match.article_id])
+            )
+        if story is not None:
+            story.members.append(article)
+            story_of_pending[id(article)] = story
         known.append(
             _Known(
                 article_id=None,
@@ -161,23 +193,25 @@ def clusters_assign(articles: Sequence[Article]) -> list[StoryCluster]:
             )
         )
 
-    created = StoryCluster.objects.bulk_create(
+    stories = list({id(story): story for story in story_of_pending.values()}.values())
+    stories += [
+        s for s in story_of_stored.values() if id(s) not in {id(x) for x in stories}
+    ]
+    clusters = StoryCluster.objects.bulk_create(
         StoryCluster(
-            first_published_at=article.published_at,
-            last_published_at=article.published_at,
+            first_published_at=min(a.published_at for a in story.members),
+            last_published_at=max(a.published_at for a in story.members),
             article_count=0,
         )
-        for article in pending_new
+        for story in stories
     )
-    for article, cluster in zip(pending_new, created, strict=True):
-        article.cluster = cluster
-    for article in articles:
-        leader = getattr(article, "_cluster_leader", None)
-        while leader is not None and leader.cluster_id is None:
-            leader = getattr(leader, "_cluster_leader", None)
-        if leader is not None:
-            article.cluster_id = leader.cluster_id
-    return created
+    for story, cluster in zip(stories, clusters, strict=True):
+        for member in story.members:
+            member.cluster = cluster
+        if story.stored_ids:
+            Article.objects.filter(pk__in=story.stored_ids).update(cluster=cluster)
+        touched.add(cluster.pk)
+    return touched
 
 
 def _candidates(articles: Sequence[Article]) -> list[_Known]:

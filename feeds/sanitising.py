@@ -36,8 +36,12 @@ _BLOCK_BOUNDARY = re.compile(
     r"<\s*/?\s*(?:p|div|br|li|tr|h[1-6]|blockquote|pre|section|article|ul|ol|table)\b",
     re.IGNORECASE,
 )
-_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u3000]+")
-_BLANK_LINES = re.compile(r"\s*\n\s*(?:\n\s*)+")
+# Runs of two or more spaces, or any unusual space: a single plain space,
+# by far the most common case, is left alone without a replacement.
+_SPACES = re.compile(
+    r"[ \t\f\v\u00a0\u2000-\u200b\u3000]{2,}|[\t\f\v\u00a0\u2000-\u200b\u3000]"
+)
+_BLANK_LINES = re.compile(r"\n{3,}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -55,7 +59,7 @@ def html_to_text(markup: str) -> str:
     markup = clean_text(markup)
     if "<" not in markup and "&" not in markup:
         return _tidy(markup)
-    marked = _BLOCK_BOUNDARY.sub(lambda m: "\n" + m.group(0), markup)
+    marked = _BLOCK_BOUNDARY.sub("\n\\g<0>", markup)
     stripped = nh3.clean(
         marked,
         tags=set(),
@@ -67,16 +71,27 @@ def html_to_text(markup: str) -> str:
 
 
 def _tidy(text: str) -> str:
-    text = unicodedata.normalize("NFC", text)
-    text = _SPACES.sub(" ", text)
-    text = _BLANK_LINES.sub("\n\n", text)
-    lines = (line.strip() for line in text.split("\n"))
-    return "\n".join(lines).strip()
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    # The regexes scan every character; plain ASCII text with single spaces
+    # (most of it) needs neither.
+    if not text.isascii() or "  " in text or "\t" in text or "\f" in text:
+        text = _SPACES.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
 
 
 def one_line(text: str, *, limit: int) -> str:
     """A title or name: text on one line, cut at `limit` characters."""
-    flat = " ".join(html_to_text(text).split())
+    if "<" in text or "&" in text:
+        text = html_to_text(text)
+    else:
+        text = clean_text(text)
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+    flat = " ".join(text.split())
     if len(flat) <= limit:
         return flat
     return flat[: limit - 1].rstrip() + "…"

@@ -11,8 +11,9 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from feeds.canonical import canonical_url
 from feeds.clustering import (
@@ -61,21 +62,56 @@ def articles_store(
         return []
 
     articles = [_article(feed, key, entry, fetched_at) for key, entry in fresh.items()]
-    clusters_assign(articles)
-    Article.objects.bulk_create(articles, ignore_conflicts=True, batch_size=500)
-
-    # Inserts with conflicts ignored do not report their ids; read them back,
-    # keeping only rows this fetch wrote.
-    new_ids = list(
-        Article.objects.filter(
-            feed=feed, entry_key__in=list(fresh), fetched_at=fetched_at
-        ).values_list("id", flat=True)
-    )
-    clusters_refresh(article.cluster_id for article in articles if article.cluster_id)
+    touched = clusters_assign(articles)
+    new_ids = _insert_new(articles)
+    clusters_refresh(touched)
     if new_ids:
         transaction.on_commit(
             lambda: articles_ingested.send(sender=Article, article_ids=new_ids)
         )
+    return new_ids
+
+
+# The columns an insert writes, in order; the primary key comes back.
+_COLUMNS = [
+    field
+    for field in Article._meta.concrete_fields
+    if not getattr(field, "primary_key", False)
+]
+_INSERT_ROWS = 400
+
+
+def _insert_new(articles: list[Article]) -> list[int]:
+    """Insert, skipping rows whose (feed, entry key) exists; the new ids.
+
+    One statement per few hundred rows, `ON CONFLICT DO NOTHING RETURNING
+    id` (PostgreSQL, and SQLite since 3.35): a racing worker's row is
+    skipped, and only rows really written report their id. The ORM's
+    bulk_create with ignore_conflicts reports no ids, which would cost a
+    second query, and builds its SQL several times slower.
+    """
+    table = connection.ops.quote_name(Article._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(str(f.column)) for f in _COLUMNS)
+    conflict = ", ".join(connection.ops.quote_name(c) for c in ("feed_id", "entry_key"))
+    row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+    new_ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(articles), _INSERT_ROWS):
+            chunk = articles[start : start + _INSERT_ROWS]
+            params: list[Any] = []
+            for article in chunk:
+                params.extend(
+                    field.get_db_prep_save(getattr(article, field.attname), connection)
+                    for field in _COLUMNS
+                )
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES "
+                + ", ".join([row] * len(chunk))
+                + f" ON CONFLICT ({conflict}) DO NOTHING RETURNING "
+                + connection.ops.quote_name("id"),
+                params,
+            )
+            new_ids.extend(int(found[0]) for found in cursor.fetchall())
     return new_ids
 
 

@@ -39,62 +39,100 @@ _CHUNK = 2000
 
 
 @dataclass(frozen=True)
+class _Term:
+    label: str
+    weight: float
+    # The folded first word: a plain substring test rules most text out
+    # before the word-boundary pattern runs.
+    needle: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
 class Matcher:
     topic_id: int
-    pattern: re.Pattern[str]
-    terms: dict[str, tuple[str, float]]
+    terms: tuple[_Term, ...]
+
+
+def _marks_class() -> re.Pattern[str]:
+    # Combining marks of the Basic Multilingual Plane as one character class
+    # of ranges: removing them with a regex runs at C speed.
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x10000):
+        if unicodedata.combining(chr(code)):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    members = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in ranges)
+    return re.compile(f"[{members}]+")
+
+
+_MARKS = _marks_class()
 
 
 def fold(text: str) -> str:
     """Lower case without accents, in any script, for comparing words."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return bare.casefold()
+    if text.isascii():
+        return text.lower()
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()
 
 
 def _is_latin(term: str) -> bool:
     return all(not ch.isalpha() or "LATIN" in unicodedata.name(ch, "") for ch in term)
 
 
-def _term_pattern(term: str) -> str:
-    words = [re.escape(word) for word in fold(term).split()]
-    body = r"[\s\-]+".join(words)
-    if _is_latin(term):
-        return rf"(?<!\w){body}(?:'s|’s|s|es)?(?!\w)"
-    return rf"(?<!\w){body}\w{{0,{MAX_SUFFIX}}}(?!\w)"
+def _term_pattern(words: list[str], *, latin: bool) -> re.Pattern[str]:
+    # The pattern starts with the term itself, so the regex engine scans for
+    # it quickly; the start of the word is checked by `_starts_word()`.
+    body = r"[\W_]+".join(re.escape(word) for word in words)
+    if latin:
+        # Whole words only, with an English plural; "'s" ends the word.
+        return re.compile(rf"{body}(?:e?s)?(?!\w)")
+    # Scripts that inflect by suffix: the term plus a short ending.
+    return re.compile(rf"{body}\w{{0,{MAX_SUFFIX}}}(?!\w)")
+
+
+def _starts_word(text: str, at: int) -> bool:
+    return at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_")
+
+
+def _found(term: _Term, text: str) -> bool:
+    if term.needle not in text:
+        return False
+    return any(_starts_word(text, hit.start()) for hit in term.pattern.finditer(text))
 
 
 def topic_matcher(topic: Topic) -> Matcher | None:
-    """A compiled matcher for the topic's name, aliases and keywords."""
-    weighted: dict[str, tuple[str, float]] = {}
-    names = [topic.name, *(topic.aliases or [])]
-    for term, weight in [(t, NAME_WEIGHT) for t in names] + [
-        (t, KEYWORD_WEIGHT) for t in (topic.keywords or [])
-    ]:
-        term = " ".join(str(term).split())
-        if term and fold(term) not in {fold(t) for t, _ in weighted.values()}:
-            weighted[f"t{len(weighted)}"] = (term, weight)
-    if not weighted:
+    """The topic's name, aliases and keywords, ready to match text against."""
+    names = [(t, NAME_WEIGHT) for t in [topic.name, *(topic.aliases or [])]]
+    keywords = [(t, KEYWORD_WEIGHT) for t in topic.keywords or []]
+    terms: list[_Term] = []
+    seen: set[tuple[str, ...]] = set()
+    for raw, weight in names + keywords:
+        label = " ".join(str(raw).split())
+        words = re.findall(r"\w+", fold(label))
+        if not words or tuple(words) in seen:
+            continue
+        seen.add(tuple(words))
+        pattern = _term_pattern(words, latin=_is_latin(label))
+        terms.append(
+            _Term(label=label, weight=weight, needle=words[0], pattern=pattern)
+        )
+    if not terms:
         return None
-    # Longer terms first, so "Inner Mongolia" wins over "Mongolia" where
-    # both start at one place.
-    ordered = sorted(weighted.items(), key=lambda kv: -len(kv[1][0]))
-    pattern = "|".join(
-        f"(?P<{group}>{_term_pattern(term)})" for group, (term, _) in ordered
-    )
-    return Matcher(topic_id=topic.pk, pattern=re.compile(pattern), terms=weighted)
+    return Matcher(topic_id=topic.pk, terms=tuple(terms))
 
 
 def match_text(matcher: Matcher, *, title: str, body: str) -> tuple[float, list[str]]:
     """The score and the terms found; a score of 0 means no match."""
     found: dict[str, float] = {}
     for text, factor in ((title, TITLE_FACTOR), (body[:MAX_BODY_CHARS], 1.0)):
-        for hit in matcher.pattern.finditer(fold(text)):
-            group = hit.lastgroup
-            if group is None:
-                continue
-            term, weight = matcher.terms[group]
-            found[term] = max(found.get(term, 0.0), weight * factor)
+        folded = fold(text)
+        for term in matcher.terms:
+            if _found(term, folded):
+                weight = term.weight * factor
+                found[term.label] = max(found.get(term.label, 0.0), weight)
     return round(sum(found.values()), 3), sorted(found)
 
 

@@ -47,7 +47,6 @@ def test_it_stores_entries_as_articles_with_canonical_urls() -> None:
     assert "#" not in article.canonical_url
     assert article.url.endswith("#c")
     assert article.fetched_at == FETCHED
-    assert article.cluster is not None
 
 
 @pytest.mark.django_db

@@ -1,0 +1,300 @@
+"""Feed ingest benchmark: 200 feeds of 50 entries, served over loopback.
+
+Runs standalone: `.venv/bin/python bench/ingest.py` sets up Django on a
+throwaway SQLite file (or on DATABASE_URL when given, removing its own rows
+afterwards), serves the feeds from a separate process so the server's CPU is
+not counted, and measures in one run:
+
+- the naive baseline: `feedparser.parse(url)` and one ORM save per entry,
+  one feed after another;
+- the desk's first pass: `feed_fetch()` for every feed, one after another
+  (the path a Celery worker runs), including sanitising, keys, bulk insert,
+  clustering and topic matching;
+- an unchanged re-poll of every feed (conditional GET, answered 304);
+- feedparser's own parse CPU for the same bytes, with its default options.
+
+Targets: first pass >= 5x the baseline's entries/s; re-poll < 10% of the
+first pass; ingest CPU <= 1.5x feedparser's parse CPU.
+"""
+
+import datetime as dt
+import hashlib
+import io
+import multiprocessing
+import os
+import random
+import sys
+import tempfile
+import time
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+ROOT = Path(__file__).resolve().parent.parent
+FEEDS = 200
+ENTRIES = 50
+REPRINT_SHARE = 0.05
+SEED = 20260507
+
+
+# --- The feeds ------------------------------------------------------------------
+
+
+def _vocabulary(rng: random.Random) -> list[str]:
+    syllables = ["ba", "tar", "mon", "gol", "ulan", "khan", "ste", "ppe", "ri", "sa"]
+    syllables += ["dor", "zam", "yn", "ud", "gobi", "er", "den", "et", "sel", "enge"]
+    words = {"".join(rng.choices(syllables, k=rng.randint(1, 3))) for _ in range(6000)}
+    return sorted(words)
+
+
+def _story(rng: random.Random, words: list[str]) -> tuple[str, str]:
+    title = " ".join(rng.choices(words, k=9)).capitalize()
+    sentences = [" ".join(rng.choices(words, k=14)).capitalize() + "." for _ in range(6)]
+    mentions = rng.choice(["Mongolia", "Ulaanbaatar", "the region", "Монгол"])
+    body = (
+        f"<p>{sentences[0]} {mentions} {sentences[1]}</p>"
+        f'<p><a href="https://bench.example/more">{sentences[2]}</a> '
+        f"<b>{sentences[3]}</b></p><p>{sentences[4]} {sentences[5]}</p>"
+    )
+    return title, body
+
+
+def build_feeds() -> list[bytes]:
+    rng = random.Random(SEED)
+    words = _vocabulary(rng)
+    stories = [[_story(rng, words) for _ in range(ENTRIES)] for _ in range(FEEDS)]
+    # A few entries are reprints of another outlet's story, as in real news.
+    for feed in range(1, FEEDS):
+        for entry in range(ENTRIES):
+            if rng.random() < REPRINT_SHARE:
+                stories[feed][entry] = stories[feed - 1][entry]
+
+    start = dt.datetime(2026, 5, 14, 12, tzinfo=dt.UTC)
+    documents = []
+    for feed in range(FEEDS):
+        parts = [
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>',
+            f"<title>Bench outlet {feed}</title><link>https://o{feed}.example/</link>",
+            "<description>Benchmark feed</description>",
+        ]
+        for entry, (title, body) in enumerate(stories[feed]):
+            when = start - dt.timedelta(hours=3 * entry + feed % 3)
+            parts.append(
+                f"<item><title>{escape(title)}</title>"
+                f"<link>https://o{feed}.example/news/{entry}?utm_source=rss</link>"
+                f'<guid isPermaLink="false">bench-{feed}-{entry}</guid>'
+                f"<pubDate>{format_datetime(when)}</pubDate>"
+                f"<description>{escape(body)}</description></item>"
+            )
+        parts.append("</channel></rss>")
+        documents.append("".join(parts).encode("utf-8"))
+    return documents
+
+
+# --- The server (its own process) -------------------------------------------------
+
+
+def _serve(documents: list[bytes], ready: "multiprocessing.Queue[int]") -> None:
+    etags = [hashlib.sha256(doc).hexdigest()[:16] for doc in documents]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            index = int(self.path.split("/")[2].split(".")[0])
+            etag = f'"{etags[index]}"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = documents[index]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", "Thu, 14 May 2026 12:00:00 GMT")
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ready.put(server.server_address[1])
+    server.serve_forever()
+
+
+# --- Django -----------------------------------------------------------------------
+
+
+def setup_django() -> str:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "osint.settings")
+    os.environ["FEED_ALLOWED_HOSTS"] = "127.0.0.1"
+    os.environ.setdefault("LOG_LEVEL", "warning")
+    os.environ.pop("CELERY_BROKER_URL", None)
+    where = os.environ.get("DATABASE_URL", "")
+    if not where:
+        path = Path(tempfile.mkdtemp(prefix="bench-ingest-")) / "bench.sqlite3"
+        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+        where = f"throwaway SQLite {path}"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return where
+
+
+# --- The runs -----------------------------------------------------------------------
+
+
+def run_naive(base: str) -> tuple[float, int]:
+    import feedparser
+    from django.utils import timezone
+
+    from feeds.models import Article, Feed
+
+    feeds = [Feed.objects.create(url=f"{base}/feed/{n}.xml?naive") for n in range(FEEDS)]
+    started = time.perf_counter()
+    saved = 0
+    for feed in feeds:
+        result = feedparser.parse(feed.url)
+        for entry in result.entries:
+            published = entry.get("published_parsed")
+            Article(
+                feed=feed,
+                entry_key=entry.get("id", ""),
+                url=entry.get("link", ""),
+                canonical_url=entry.get("link", ""),
+                title=entry.get("title", ""),
+                summary=entry.get("summary", ""),
+                published_at=dt.datetime(*published[:6], tzinfo=dt.UTC)
+                if published
+                else timezone.now(),
+                content_hash=hashlib.sha256(
+                    entry.get("summary", "").encode()
+                ).hexdigest(),
+            ).save()
+            saved += 1
+    return time.perf_counter() - started, saved
+
+
+def run_desk(base: str) -> dict[str, float]:
+    from feeds.fetching import Result, feed_fetch
+    from feeds.models import Feed
+    from reports.models import Topic
+
+    feeds = [Feed.objects.create(url=f"{base}/feed/{n}.xml") for n in range(FEEDS)]
+    topic = Topic.objects.create(
+        name="Bench Mongolia",
+        slug="bench-mongolia",
+        aliases=["Монгол"],
+        keywords=["Ulaanbaatar"],
+    )
+    topic.feeds.add(*feeds)
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    new = 0
+    for feed in feeds:
+        outcome = feed_fetch(feed=feed)
+        assert outcome.result == Result.NEW, outcome.describe()
+        new += len(outcome.new_article_ids)
+    first_cpu, first_wall = time.process_time() - cpu, time.perf_counter() - wall
+
+    wall = time.perf_counter()
+    for feed in feeds:
+        outcome = feed_fetch(feed=feed)
+        assert outcome.result == Result.UNCHANGED, outcome.describe()
+    repoll_wall = time.perf_counter() - wall
+
+    return {
+        "first_wall": first_wall,
+        "first_cpu": first_cpu,
+        "repoll_wall": repoll_wall,
+        "new": new,
+        "matches": topic.matches.count(),
+        "shared_clusters": _shared_clusters(),
+    }
+
+
+def _shared_clusters() -> int:
+    from feeds.models import StoryCluster
+
+    return StoryCluster.objects.filter(article_count__gt=1).count()
+
+
+def feedparser_cpu(documents: list[bytes], **options: bool) -> float:
+    import feedparser
+
+    headers = {"content-type": "application/rss+xml; charset=utf-8"}
+    started = time.process_time()
+    for body in documents:
+        feedparser.parse(io.BytesIO(body), response_headers=headers, **options)
+    return time.process_time() - started
+
+
+def cleanup(base: str) -> None:
+    from feeds.models import Feed
+    from reports.models import Topic
+
+    Topic.objects.filter(slug="bench-mongolia").delete()
+    Feed.objects.filter(url__startswith=base).delete()
+
+
+def main() -> None:
+    documents = build_feeds()
+    ready: multiprocessing.Queue[int] = multiprocessing.Queue()
+    server = multiprocessing.Process(target=_serve, args=(documents, ready), daemon=True)
+    server.start()
+    port = ready.get(timeout=10)
+    base = f"http://127.0.0.1:{port}"
+    where = setup_django()
+    entries = FEEDS * ENTRIES
+
+    try:
+        naive_wall, naive_saved = run_naive(base)
+        desk = run_desk(base)
+        parse_default = feedparser_cpu(documents)
+        parse_ours = feedparser_cpu(
+            documents, sanitize_html=False, resolve_relative_uris=False
+        )
+    finally:
+        cleanup(base)
+        server.terminate()
+
+    naive_rate = naive_saved / naive_wall
+    desk_rate = desk["new"] / desk["first_wall"]
+    speedup = desk_rate / naive_rate
+    repoll_ratio = desk["repoll_wall"] / desk["first_wall"]
+    cpu_ratio = desk["first_cpu"] / parse_default
+
+    print(f"Feed ingest: {FEEDS} feeds x {ENTRIES} entries over loopback; {where}")
+    print()
+    print(f"{'measure':<48} {'value':>12} {'target':>10}")
+    print("-" * 72)
+    rows = [
+        ("naive baseline, entries/s", f"{naive_rate:,.0f}", ""),
+        ("desk first pass, entries/s", f"{desk_rate:,.0f}", ""),
+        ("first pass vs naive", f"{speedup:.1f}x", ">= 5x"),
+        ("desk first pass, s", f"{desk['first_wall']:.2f}", ""),
+        ("unchanged re-poll, s", f"{desk['repoll_wall']:.2f}", ""),
+        ("re-poll / first pass", f"{repoll_ratio:.1%}", "< 10%"),
+        ("ingest CPU per entry, ms", f"{desk['first_cpu'] / entries * 1000:.3f}", ""),
+        ("feedparser parse CPU per entry, ms", f"{parse_default / entries * 1000:.3f}", ""),
+        ("  (feedparser as the desk calls it), ms", f"{parse_ours / entries * 1000:.3f}", ""),
+        ("ingest CPU / feedparser parse CPU", f"{cpu_ratio:.2f}x", "<= 1.5x"),
+        ("articles stored / entries served", f"{desk['new']:,.0f} / {entries:,}", ""),
+        ("topic matches", f"{desk['matches']:,.0f}", ""),
+        ("story clusters shared by reprints", f"{desk['shared_clusters']:,.0f}", ""),
+    ]
+    for name, value, target in rows:
+        print(f"{name:<48} {value:>12} {target:>10}")
+
+
+if __name__ == "__main__":
+    main()
