@@ -179,6 +179,7 @@ def api_not_found(request: HttpRequest, unmatched: str = "") -> JsonResponse:
             match = None
         if match is not None and match.url_name != NOT_FOUND_URL_NAME:
             message += f" Did you mean {request.path}/ ?"
+    message += " The endpoints are listed at /api/docs/."
     return JsonResponse(error_body("not_found", message), status=404)
 
 

@@ -86,6 +86,8 @@ class PublicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskV
         filename = pdf_filename(publication, current=not publication.superseded)
         answer["Content-Disposition"] = f'attachment; filename="{filename}"'
         answer["ETag"] = etag
+        if request.method == "HEAD":
+            return answer
         # The portal logs its downloads the same way; programs are readers too.
         reader = request.user if isinstance(request.user, User) else None
         Download.objects.create(publication=publication, user=reader)

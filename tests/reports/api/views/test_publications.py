@@ -99,3 +99,16 @@ def test_it_publishes_through_the_workflow_and_answers_the_publication(editor, e
     assert pdf.content.startswith(b"%PDF")
     assert hashlib.sha256(pdf.content).hexdigest() == made["sha256"]
     assert len(pdf.content) == made["size"]
+
+
+def test_it_answers_head_without_logging_a_download(editor2, subscriber):
+    report = report_in(Report.State.PUBLISHED, publisher=editor2)
+    publication = report.publications.get()
+
+    response = bearer_client(subscriber).head(
+        f"/api/publications/{publication.pk}/pdf/"
+    )
+
+    assert response.status_code == 200
+    assert response["ETag"]
+    assert not Download.objects.exists()
