@@ -514,6 +514,8 @@ def _changes_since_previous(report: Report, revision: Revision) -> Changes | Non
 
     notes: dict[str, list[str]] = {}
     for move in diff.hotspots_moved:
+        if move.km < 1:
+            continue  # a correction of the last digits, not a move
         notes.setdefault(clean_text(move.label), []).append(f"moved {move.km:,.0f} km")
     for change in diff.changes(ChangeKind.INTENSITY):
         if change.path.startswith("assessment.hotspots.") and change.after in (1, 2, 3):

@@ -1,14 +1,20 @@
 """The PDF: its text as a reader sees it (pdftotext), its pictures, its safety."""
 
+import datetime as dt
+import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from django.db import transaction
+from django.test import override_settings
 
 from feeds.models import Article
 from reports.annex import annex_for_revision
@@ -61,11 +67,13 @@ def trap() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
-def _pages(pdf: bytes, tmp_path: Path) -> list[str]:
+def _pages(pdf: bytes, tmp_path: Path, *, layout: bool = True) -> list[str]:
+    """The text of each page; `layout` keeps columns side by side, without it
+    each table cell's text comes out whole, in reading order."""
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
     text = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"],
+        ["pdftotext", *(["-layout"] if layout else []), str(path), "-"],
         check=True,
         capture_output=True,
         text=True,
@@ -73,28 +81,82 @@ def _pages(pdf: bytes, tmp_path: Path) -> list[str]:
     return [page for page in text.split("\f") if page.strip()]
 
 
-@pytest.fixture(scope="module")
-def sample_pdf(django_db_setup, django_db_blocker) -> Iterator[tuple[bytes, dict]]:
-    """One render of the demo-like week, shared by the text checks."""
-    with django_db_blocker.unblock():
-        from django.db import transaction
+def _facts(revision: Revision) -> dict:
+    content = parse_content(revision.content)
+    annex = annex_for_revision(revision, content)
+    return {
+        "cited": [(e.number, e.title) for e in annex.cited],
+        "consulted": [e.title for e in annex.consulted],
+        "developments": [d.title for d in content.key_developments],
+        "background": [d.title for d in content.key_developments if not d.in_period],
+        "period": (revision.report.period_start, revision.report.period_end),
+    }
 
-        with transaction.atomic():
+
+# Loads the demo as `manage.py demo` does, into a database of its own (the
+# demo's steps commit, and its matching runs after commit), and prints the
+# published PDF's path and the facts the checks compare it with.
+_DEMO_SCRIPT = """
+import datetime as dt, json, sys
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from reports.demo.loading import WEEK_ONE, load_demo
+from reports.models import Publication
+from tests.reports.test_rendering import _facts
+load_demo(password="demo-test-pass")
+publication = Publication.objects.get(report__period_start=WEEK_ONE[0])
+facts = _facts(publication.revision)
+facts["period"] = [d.isoformat() for d in facts["period"]]
+print(json.dumps({"pdf": publication.pdf.path, "facts": facts}))
+"""
+
+
+def _demo_pdf(folder: Path) -> tuple[bytes, dict]:
+    env = dict(os.environ)
+    env.pop("CELERY_BROKER_URL", None)
+    env.update(
+        DATABASE_URL=f"sqlite:///{folder / 'demo.sqlite3'}",
+        MEDIA_ROOT=str(folder / "media"),
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        LOG_LEVEL="warning",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", _DEMO_SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    facts = found["facts"]
+    facts["cited"] = [tuple(pair) for pair in facts["cited"]]
+    facts["period"] = tuple(dt.date.fromisoformat(d) for d in facts["period"])
+    return Path(found["pdf"]).read_bytes(), facts
+
+
+@pytest.fixture(scope="module", params=["sample", "demo"])
+def sample_pdf(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """The PDF of the demo-like week, and the demo's own published week one
+    (loaded by `manage.py demo`'s code path), each rendered once."""
+    media = tmp_path_factory.mktemp("media")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media),
+        transaction.atomic(),
+    ):
+        if request.param == "sample":
             week = sample_week()
-            content = parse_content(week.revision.content)
-            annex = annex_for_revision(week.revision, content)
             pdf = report_pdf(
                 report=week.report, revision=week.revision, publisher=week.approver
             )
-            facts = {
-                "cited": [(e.number, e.title) for e in annex.cited],
-                "consulted": [e.title for e in annex.consulted],
-                "developments": [d.title for d in content.key_developments],
-                "background": [
-                    d.title for d in content.key_developments if not d.in_period
-                ],
-            }
-            transaction.set_rollback(True)
+            facts = _facts(week.revision)
+        else:
+            pdf, facts = _demo_pdf(tmp_path_factory.mktemp("demo"))
+        transaction.set_rollback(True)
     yield pdf, facts
 
 
@@ -118,9 +180,10 @@ def test_it_prints_every_heading_in_the_seed_order(sample_pdf, tmp_path):
 
 
 def test_it_states_the_period(sample_pdf, tmp_path):
-    pdf, _ = sample_pdf
+    pdf, facts = sample_pdf
+    start, end = facts["period"]
     first = " ".join(_pages(pdf, tmp_path)[0].split())
-    assert "7 May 2026 – 14 May 2026" in first
+    assert f"{start:%-d %B %Y} – {end:%-d %B %Y}" in first
 
 
 def test_it_marks_every_page_with_tlp_title_and_page_count(sample_pdf, tmp_path):
@@ -130,13 +193,13 @@ def test_it_marks_every_page_with_tlp_title_and_page_count(sample_pdf, tmp_path)
     for number, page in enumerate(pages, start=1):
         flat = " ".join(page.split())
         assert flat.count("TLP:CLEAR") >= 2, f"page {number} lacks TLP top and bottom"
-        assert "Mongolia Security Analysis · 7–14 May 2026" in flat
+        assert "Mongolia Security Analysis · " in flat
         assert f"Page {number} of {len(pages)}" in flat
 
 
 def test_it_lists_an_annex_entry_for_every_citation(sample_pdf, tmp_path):
     pdf, facts = sample_pdf
-    pages = _pages(pdf, tmp_path)
+    pages = _pages(pdf, tmp_path, layout=False)
     annex_start = next(i for i, p in enumerate(pages) if ANNEX_TITLE.upper() in p)
     annex = " ".join(" ".join(pages[annex_start:]).split())
     body = " ".join(" ".join(pages[:annex_start]).split())
@@ -164,7 +227,21 @@ def test_it_marks_out_of_period_developments_as_background(sample_pdf, tmp_path)
 def test_it_typesets_the_assessment_without_raw_json(sample_pdf, tmp_path):
     pdf, _ = sample_pdf
     text = " ".join(_pages(pdf, tmp_path))
+    for debris in ("```", '"threat_level"', '{"', "\\n", '\\"', "..."):
+        assert debris not in text, debris
+
+
+def test_it_shows_changes_since_the_last_report_and_who_made_it(tmp_path):
+    week = sample_week()
+    pdf = report_pdf(
+        report=week.report, revision=week.revision, publisher=week.approver
+    )
+    text = " ".join(_pages(pdf, tmp_path))
     flat = " ".join(text.split())
+
+    assert "Dana Batbold" in flat  # the editor
+    assert "Oyun Erdene" in flat  # the approver and publisher
+    assert "OSD-MN-20260514-R3" in flat
 
     assert "ELEVATED" in flat
     assert "Significant risk" in flat  # the level's definition
@@ -172,25 +249,26 @@ def test_it_typesets_the_assessment_without_raw_json(sample_pdf, tmp_path):
     assert "Changes since the last published report".upper() in flat.upper()
     assert "Raised from Guarded to Elevated" in flat
     assert "Choibalsan" in flat  # removed since last week
-    for debris in ("```", '"threat_level"', '{"', "\\n", '\\"', "..."):
-        assert debris not in text, debris
+    assert "Ulaanbaatar: intensity low → high" in flat
 
 
 def test_it_tells_how_the_report_was_made(sample_pdf, tmp_path):
-    pdf, _ = sample_pdf
+    pdf, facts = sample_pdf
     text = " ".join(" ".join(_pages(pdf, tmp_path)).split())
+    assert "HOW THIS REPORT WAS MADE" in text
     assert "Offline drafter (extractive, no AI)" in text
-    assert "Dana Batbold" in text  # the editor
-    assert "Oyun Erdene" in text  # the approver
-    assert "OSD-MN-20260514-R3" in text
+    assert re.search(r"EDITED BY \S", text) and "No edits after" not in text
+    assert re.search(r"APPROVED BY \S", text) and "APPROVED BY —" not in text
+    assert re.search(r"OSD-MN-\d{8}-R\d+", text)
 
 
-def test_it_saves_pictures_of_the_first_pages(sample_pdf, tmp_path):
+def test_it_saves_pictures_of_the_first_pages(sample_pdf, tmp_path, request):
     pdf, _ = sample_pdf
+    name = f"report-{request.node.callspec.params['sample_pdf']}"
     ARTIFACTS.mkdir(exist_ok=True)
-    target = ARTIFACTS / "report.pdf"
+    target = ARTIFACTS / f"{name}.pdf"
     target.write_bytes(pdf)
-    for old in ARTIFACTS.glob("report-page-*.png"):
+    for old in ARTIFACTS.glob(f"{name}-page-*.png"):
         old.unlink()
     subprocess.run(
         [
@@ -203,11 +281,11 @@ def test_it_saves_pictures_of_the_first_pages(sample_pdf, tmp_path):
             "-l",
             "4",
             str(target),
-            str(ARTIFACTS / "report-page"),
+            str(ARTIFACTS / f"{name}-page"),
         ],
         check=True,
     )
-    pictures = sorted(ARTIFACTS.glob("report-page-*.png"))
+    pictures = sorted(ARTIFACTS.glob(f"{name}-page-*.png"))
     assert len(pictures) == 4
     assert all(p.stat().st_size > 10_000 for p in pictures)
 
