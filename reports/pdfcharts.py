@@ -25,7 +25,7 @@ class ThreatPoint:
 
 
 def threat_history_svg(
-    points: Sequence[ThreatPoint], *, width: float = 300.0, height: float = 150.0
+    points: Sequence[ThreatPoint], *, width: float = 300.0, height: float = 130.0
 ) -> str:
     """A step chart of threat levels, one column per published report."""
     points = [p for p in points if p.level in THREAT_ORDER][-10:]

@@ -345,7 +345,9 @@ def document_build(
         threat_colour=THREAT_COLOURS.get(level, "#4a5563"),
         rationale=paragraphs(content.assessment.rationale),
         hotspots=hotspots,
-        map_svg=map_svg(area=area, points=points, country_code=topic.country_code),
+        map_svg=map_svg(
+            area=area, points=points, country_code=topic.country_code, height=340
+        ),
         chart_svg=threat_history_svg(_threat_history(report, level)),
         changes=_changes_since_previous(report, revision),
         annex=annex,
