@@ -457,3 +457,18 @@ def test_it_shows_desk_records_read_only_to_analysts(client, analyst, name):
 
     assert listing.status_code == 200
     assert client.get(reverse(f"admin:{name}_add")).status_code == 403
+
+
+def test_it_warns_before_a_save_voids_an_approval_or_starts_a_correction(
+    client, editor, editor2
+):
+    approved = report_in(State.APPROVED, editor=editor, approver=editor2)
+    published = report_in(State.PUBLISHED, editor=editor, approver=editor2)
+    client.force_login(editor)
+
+    assert (
+        "Saving voids the approval" in client.get(_url("", approved)).content.decode()
+    )
+    assert (
+        "Saving starts a correction" in client.get(_url("", published)).content.decode()
+    )
