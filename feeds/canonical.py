@@ -1,5 +1,6 @@
 """Canonical article URLs: one spelling per page, whatever tracking was added."""
 
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from feeds.sanitising import safe_http_url
@@ -27,6 +28,7 @@ _TRACKING_NAMES = frozenset(
 )
 
 
+@lru_cache(maxsize=8192)
 def canonical_url(url: str) -> str:
     """The URL without tracking parameters and fragment, host in lower case.
 

@@ -65,7 +65,7 @@ def simhash(words: list[str]) -> int:
     # Each word's hash is "spread" so that bit i sits in a 16-bit lane of a
     # big integer; summing the spreads counts, per bit, the words that set
     # it, in one C-level pass instead of a Python loop over 64 bits.
-    total = sum(_word(word)[1] for word in words)
+    total = sum([_word(word)[1] for word in words])
     counts = array("H", total.to_bytes(64 * _LANE_BITS // 8, "little"))
     half = len(words) / 2
     value = 0

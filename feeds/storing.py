@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection, transaction
@@ -79,6 +80,13 @@ _COLUMNS = [
     if not getattr(field, "primary_key", False)
 ]
 _INSERT_ROWS = 400
+_values_of = attrgetter(*(field.attname for field in _COLUMNS))
+# Every other column holds text or a number that the driver takes as is.
+_DATETIME_COLUMNS = [
+    index
+    for index, field in enumerate(_COLUMNS)
+    if field.get_internal_type() == "DateTimeField"
+]
 
 
 def _insert_new(articles: list[Article]) -> list[int]:
@@ -100,10 +108,12 @@ def _insert_new(articles: list[Article]) -> list[int]:
             chunk = articles[start : start + _INSERT_ROWS]
             params: list[Any] = []
             for article in chunk:
-                params.extend(
-                    field.get_db_prep_save(getattr(article, field.attname), connection)
-                    for field in _COLUMNS
-                )
+                values = list(_values_of(article))
+                for index in _DATETIME_COLUMNS:
+                    values[index] = connection.ops.adapt_datetimefield_value(
+                        values[index]
+                    )
+                params.extend(values)
             cursor.execute(
                 f"INSERT INTO {table} ({names}) VALUES "
                 + ", ".join([row] * len(chunk))
