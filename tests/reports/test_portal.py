@@ -15,7 +15,8 @@ from reports.tokens import token_issue
 from tests.factories import make_report, make_topic, make_user
 from tests.reports.publishing_samples import latest, make_publication
 
-pytestmark = pytest.mark.django_db
+# Also run on the embedded default (SQLite, in-process tasks) in CI.
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64  # 16 KiB and 9 bytes
 

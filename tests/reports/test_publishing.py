@@ -18,7 +18,8 @@ from reports.workflow import report_publish
 from tests.factories import make_content, make_report, make_user
 from tests.reports.publishing_samples import latest, make_publication
 
-pytestmark = pytest.mark.django_db
+# Also run on the embedded default (SQLite, in-process tasks) in CI.
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 @pytest.fixture(autouse=True)
