@@ -61,8 +61,9 @@ def visible_reports(user: Any) -> QuerySet[Report]:
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet):
     """Reports by topic and period, with their state and the actions open to you.
 
-    Subscribers see published reports only. Workflow actions are POSTs on a
-    report; each answers the report as it now is.
+    Subscribers see only reports with a publication out (a report being
+    corrected stays visible through its earlier PDF). Workflow actions are
+    POSTs on a report; each answers the report as it now is.
     """
 
     serializer_class = ReportSerializer
