@@ -7,9 +7,20 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from reports.models import Download, Publication, PublicationNotice, TopicFollow
+from reports.roles import Capability, can
 
 
-class _ReadOnly(admin.ModelAdmin):
+class _DeskViews(admin.ModelAdmin):
+    """Seen by the whole desk (analysts and editors), per the role table."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return can(request.user, Capability.READ_DESK)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can(request.user, Capability.READ_DESK)
+
+
+class _ReadOnly(_DeskViews):
     """Rows written by the publishing code and never changed by hand."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -81,13 +92,23 @@ class DownloadAdmin(_ReadOnly):
 
 
 @admin.register(TopicFollow)
-class TopicFollowAdmin(admin.ModelAdmin):
+class TopicFollowAdmin(_DeskViews):
     list_display = ["user", "topic", "created_at"]
     list_select_related = ["user", "topic"]
     list_filter = ["topic"]
     raw_id_fields = ["user"]
     search_fields = ["user__username", "topic__name"]
     show_full_result_count = False
+
+    # Editors may follow or unfollow a topic for a reader who asks them to.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return can(request.user, Capability.MANAGE_TOPICS)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can(request.user, Capability.MANAGE_TOPICS)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can(request.user, Capability.MANAGE_TOPICS)
 
 
 @admin.register(PublicationNotice)
