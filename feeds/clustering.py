@@ -156,12 +156,12 @@ def clusters_assign(articles: Sequence[Article]) -> set[int]:
     """
     if not articles:
         return set()
-    known = _candidates(articles)
+    known = _Index(_candidates(articles))
     touched: set[int] = set()
     story_of_pending: dict[int, _Story] = {}
     story_of_stored: dict[int, _Story] = {}
     for article in articles:
-        match = _best_match(article, known)
+        match = _best_match(article, known.sharing(article))
         story: _Story | None = None
         if match is None:
             pass
@@ -180,7 +180,7 @@ def clusters_assign(articles: Sequence[Article]) -> set[int]:
         if story is not None:
             story.members.append(article)
             story_of_pending[id(article)] = story
-        known.append(
+        known.add(
             _Known(
                 article_id=None,
                 cluster_id=article.cluster_id,
@@ -260,6 +260,37 @@ def _bins(article: Article) -> tuple[int, ...]:
         article.sketch_3,
         article.sketch_4,
     )
+
+
+class _Index:
+    """Known articles by content hash, URL and MinHash value, so an article
+    is compared only with those that share one of them."""
+
+    def __init__(self, rows: Iterable[_Known]) -> None:
+        self._by_key: dict[object, list[_Known]] = {}
+        for row in rows:
+            self.add(row)
+
+    def _keys(self, content_hash: str, url: str, bins: Sequence[int]) -> list[object]:
+        keys: list[object] = [("hash", content_hash)]
+        if url:
+            keys.append(("url", url))
+        keys.extend(
+            (slot, value) for slot, value in enumerate(bins) if value != NO_SKETCH
+        )
+        return keys
+
+    def add(self, row: _Known) -> None:
+        for key in self._keys(row.content_hash, row.canonical_url, row.bins):
+            self._by_key.setdefault(key, []).append(row)
+
+    def sharing(self, article: Article) -> list[_Known]:
+        found: dict[int, _Known] = {}
+        keys = self._keys(article.content_hash, article.canonical_url, _bins(article))
+        for key in keys:
+            for row in self._by_key.get(key, ()):
+                found[id(row)] = row
+        return list(found.values())
 
 
 def _best_match(article: Article, known: Iterable[_Known]) -> _Known | None:
