@@ -131,6 +131,9 @@ def _desk_action(name: str, report: Report) -> tuple[str, dict[str, Any], int]:
             {"revision": revision.pk, "section": "outlook", "text": "Sources?"},
             201,
         )
+    if name == "resolve":
+        comment = revision.comments.get()
+        return f"/api/comments/{comment.pk}/resolve/", {}, 200
     if name == "annotate":
         return (
             "/api/annotations/",
@@ -156,9 +159,9 @@ def _desk_action(name: str, report: Report) -> tuple[str, dict[str, Any], int]:
 
 
 @pytest.mark.parametrize("state", STATES)
-@pytest.mark.parametrize("action", ["comment", "annotate", "request_draft"])
+@pytest.mark.parametrize("action", ["comment", "resolve", "annotate", "request_draft"])
 @pytest.mark.parametrize("role", ROLES)
-def test_it_lets_analysts_and_editors_comment_annotate_and_ask_for_drafts(
+def test_it_lets_analysts_and_editors_review_annotate_and_ask_for_drafts(
     request, settings, tmp_path, editor2, role, action, state
 ):
     settings.MEDIA_ROOT = tmp_path
