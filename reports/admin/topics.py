@@ -21,9 +21,13 @@ from django.utils.html import format_html
 from reports.drafting import DRAFTERS, resolve_drafter_name
 from reports.errors import DeskError
 from reports.jobs import draft_request
+from reports.matching import topic_rematch
 from reports.models import ArticleMatch, GenerationJob, Topic
 from reports.roles import Capability, can
 from reports.tasks import period_just_ended
+
+# Changes that alter which articles a topic matches.
+REMATCH_ON = {"name", "aliases", "keywords", "feeds"}
 
 
 class _TermsField(forms.CharField):
@@ -110,6 +114,17 @@ class TopicAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Reports keep their topic (PROTECT); disable drafting instead.
         return False
+
+    def save_related(
+        self, request: HttpRequest, form: Any, formsets: Any, change: bool
+    ) -> None:
+        # Feeds are saved with the related objects, so matching runs after.
+        super().save_related(request, form, formsets, change)
+        if not change or set(form.changed_data) & REMATCH_ON:
+            matched = topic_rematch(topic=form.instance)
+            self.message_user(
+                request, f"Matched {matched} articles to {form.instance.name}."
+            )
 
     def has_draft_permission(self, request: HttpRequest) -> bool:
         return can(request.user, Capability.REQUEST_DRAFT)

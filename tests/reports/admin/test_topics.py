@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from reports.models import GenerationJob, Revision, Topic
+from reports.models import ArticleMatch, GenerationJob, Revision, Topic
 from tests.factories import PASSWORD
 from tests.reports.eager import in_process_tasks_fixture  # noqa: F401
 from tests.reports.weeks import Week, make_week
@@ -50,12 +50,18 @@ def test_it_lets_an_editor_change_a_topics_terms_one_per_line(
 ) -> None:
     url = reverse("admin:reports_topic_change", args=[week.topic.pk])
 
-    response = signed_in(editor).post(url, topic_form(week.topic))
+    response = signed_in(editor).post(url, topic_form(week.topic), follow=True)
 
-    assert response.status_code == 302, response.content[:2000]
+    assert response.redirect_chain, response.content[:2000]
     week.topic.refresh_from_db()
     assert week.topic.aliases == ["Mongolian", "Монгол"]
     assert week.topic.keywords == ["Ulaanbaatar", "Erdenet"]
+    # New terms rematch the topic's articles at once.
+    matched = ArticleMatch.objects.filter(topic=week.topic)
+    assert matched.filter(article=week.articles["mine"]).exists()
+    assert (
+        f"Matched {matched.count()} articles to Mongolia." in response.content.decode()
+    )
 
 
 def test_it_refuses_an_area_turned_inside_out(week: Week, editor: Any) -> None:
