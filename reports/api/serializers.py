@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from feeds.annotations import admiralty_code
 from feeds.models import Annotation, Article, Feed
 from reports.api.schema import content_json_schema
 from reports.diffing import ChangeKind
@@ -224,13 +225,9 @@ class ArticleSerializer(serializers.ModelSerializer[Article]):
         return sorted(match.topic_id for match in article.topic_matches.all())
 
     def get_admiralty_code(self, article: Article) -> str:
-        annotations = list(article.annotations.all())
-        credibility = (
-            annotations[0].credibility
-            if annotations
-            else Annotation.Credibility.CANNOT_JUDGE
-        )
-        return f"{article.feed.reliability}{credibility}"
+        # Prefetched newest first, so the first is the one in force.
+        in_force = next(iter(article.annotations.all()), None)
+        return admiralty_code(article.feed, in_force)
 
 
 # --- Reports and revisions ----------------------------------------------------
