@@ -8,51 +8,35 @@ actions) with `@extend_schema(responses=...)`.
 from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse
 
 from reports.api.errors import ErrorSerializer
 from reports.content import ReportContent
 
 
-def error_response(description: str, code: str) -> OpenApiResponse:
-    return OpenApiResponse(
-        response=ErrorSerializer,
-        description=description,
-        examples=[
-            OpenApiExample(
-                code,
-                value={
-                    "error": {"code": code, "message": description, "details": None}
-                },
-                response_only=True,
-            )
-        ],
-    )
+def error_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
 BAD_REQUEST = error_response(
-    "The input is malformed or not valid (codes malformed_request, invalid).",
-    "invalid",
+    "The input is malformed or not valid (codes malformed_request, invalid)."
 )
 UNAUTHENTICATED = error_response(
-    "No valid session or bearer token "
-    "(codes not_authenticated, authentication_failed).",
-    "not_authenticated",
+    "No valid session or bearer token (codes not_authenticated, authentication_failed)."
 )
-FORBIDDEN = error_response("Your role does not allow this action.", "forbidden")
-NOT_FOUND = error_response("No such object, or it is not visible to you.", "not_found")
+FORBIDDEN = error_response("Your role does not allow this action (forbidden).")
+NOT_FOUND = error_response("No such object, or it is not visible to you (not_found).")
 CONFLICT = error_response(
     "The report's state does not allow this action (invalid_transition), or "
     "the save was based on a revision that is no longer the latest (conflict; "
-    "details.latest_revision_id names the latest).",
-    "conflict",
+    "details.latest_revision_id names the latest)."
 )
 UNSUPPORTED_MEDIA = error_response(
-    "The request body is not JSON or a form.", "unsupported_media_type"
+    "The request body is not JSON (code unsupported_media_type)."
 )
 THROTTLED = error_response(
-    "Too many requests; details.retry_after_seconds says how long to wait.",
-    "throttled",
+    "Too many requests (throttled); the Retry-After header and "
+    "details.retry_after_seconds say how long to wait."
 )
 
 
