@@ -7,7 +7,9 @@ actions) with `@extend_schema(responses=...)`.
 
 from typing import Any, Literal
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
 
 from reports.api.errors import ErrorSerializer
@@ -38,6 +40,22 @@ THROTTLED = error_response(
     "Too many requests (throttled); the Retry-After header and "
     "details.retry_after_seconds say how long to wait."
 )
+
+
+class ContentFieldSchema(OpenApiSerializerFieldExtension):
+    """Documents every content field as one `ReportContent` component."""
+
+    target_class = "reports.api.serializers.ContentField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
+        component = ResolvedComponent(
+            name="ReportContent",
+            type=ResolvedComponent.SCHEMA,
+            object="ReportContent",
+            schema=content_json_schema(),
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
 
 
 class DeskAutoSchema(AutoSchema):

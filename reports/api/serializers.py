@@ -15,7 +15,6 @@ from rest_framework import serializers
 
 from feeds.annotations import admiralty_code
 from feeds.models import Annotation, Article, Feed
-from reports.api.schema import content_json_schema
 from reports.diffing import ChangeKind
 from reports.models import (
     AccessToken,
@@ -272,9 +271,9 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
         return list(allowed(report)) if allowed else []
 
 
-@extend_schema_field(content_json_schema())
 class ContentField(serializers.JSONField):
-    """A revision's content snapshot, documented by the content schema."""
+    """A revision's content snapshot; documented as the ReportContent schema
+    by `reports.api.schema.ContentFieldSchema`."""
 
 
 class RevisionSummarySerializer(serializers.ModelSerializer[Revision]):

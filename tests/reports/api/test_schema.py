@@ -57,7 +57,9 @@ def test_it_describes_every_route_of_the_api():
 
 def test_it_documents_the_content_schema_of_a_save():
     components = _document()["components"]["schemas"]
-    content = components["RevisionSaveRequest"]["properties"]["content"]
+    field = components["RevisionSaveRequest"]["properties"]["content"]
+    assert field["allOf"] == [{"$ref": "#/components/schemas/ReportContent"}]
+    content = components["ReportContent"]
 
     hotspot = content["properties"]["assessment"]["properties"]["hotspots"]["items"]
     assert hotspot["properties"]["intensity"]["enum"] == [1, 2, 3]
