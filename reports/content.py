@@ -112,13 +112,21 @@ def empty_content() -> dict[str, Any]:
 
 
 def schema_problems(content: Any) -> list[Problem]:
+    """One problem per field that breaks the schema, located by section path.
+
+    A field that may take several forms (the threat level: a level or empty)
+    fails once per form under names like `literal[...]`; people need one line
+    for the field, without the validator's inner names.
+    """
     try:
         ReportContent.model_validate(content)
     except ValidationError as exc:
-        return [
-            Problem(".".join(str(p) for p in err["loc"]), err["msg"])
-            for err in exc.errors()
-        ]
+        problems: dict[str, Problem] = {}
+        for err in exc.errors():
+            parts = [str(p) for p in err["loc"] if "[" not in str(p)]
+            path = ".".join(parts)
+            problems.setdefault(path, Problem(path, err["msg"]))
+        return list(problems.values())
     return []
 
 
