@@ -33,6 +33,7 @@ from reports.api.serializers import (
     CommentCreateSerializer,
     CommentSerializer,
     DiffSerializer,
+    JobSerializer,
     PublicationSerializer,
     ReasonSerializer,
     ReportSerializer,
@@ -41,7 +42,7 @@ from reports.api.serializers import (
     RevisionSummarySerializer,
 )
 from reports.api.views.base import DeskViewSet, by_id, given_data
-from reports.models import AuditEvent, Report, ReviewComment, Revision
+from reports.models import AuditEvent, GenerationJob, Report, ReviewComment, Revision
 from reports.publishing import visible_publications
 from reports.roles import Capability, can
 
@@ -78,6 +79,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSe
         "approve": Capability.RUN_WORKFLOW,
         "publish": Capability.RUN_WORKFLOW,
         "withdraw": Capability.RUN_WORKFLOW,
+        "redraft": Capability.REQUEST_DRAFT,
         "diff": Capability.READ_DESK,
     }
 
@@ -201,6 +203,23 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSe
             report=self.get_object(), actor=request.user, reason=data["reason"]
         )
         return self._report_answer(report)
+
+    @extend_schema(
+        request=None,
+        responses={202: JobSerializer, 409: CONFLICT},
+        summary="Ask for a new machine draft of this report",
+        description=(
+            "Answers the drafting job; follow it at /api/jobs/{id}/. A "
+            "withdrawn report gets no new drafts (409)."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def redraft(self, request: Request, pk: str) -> Response:
+        job = workflow.report_redraft(report=self.get_object(), actor=request.user)
+        job = GenerationJob.objects.select_related("requested_by", "revision").get(
+            pk=job.pk
+        )
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     # --- history --------------------------------------------------------------
 

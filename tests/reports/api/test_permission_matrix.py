@@ -131,6 +131,8 @@ def _desk_action(name: str, report: Report) -> tuple[str, dict[str, Any], int]:
             {"revision": revision.pk, "section": "outlook", "text": "Sources?"},
             201,
         )
+    if name == "redraft":
+        return f"/api/reports/{report.pk}/redraft/", {}, 202
     if name == "resolve":
         comment = revision.comments.get()
         return f"/api/comments/{comment.pk}/resolve/", {}, 200
@@ -159,7 +161,9 @@ def _desk_action(name: str, report: Report) -> tuple[str, dict[str, Any], int]:
 
 
 @pytest.mark.parametrize("state", STATES)
-@pytest.mark.parametrize("action", ["comment", "resolve", "annotate", "request_draft"])
+@pytest.mark.parametrize(
+    "action", ["comment", "resolve", "annotate", "request_draft", "redraft"]
+)
 @pytest.mark.parametrize("role", ROLES)
 def test_it_lets_analysts_and_editors_review_annotate_and_ask_for_drafts(
     request, settings, tmp_path, editor2, role, action, state
@@ -174,6 +178,11 @@ def test_it_lets_analysts_and_editors_review_annotate_and_ask_for_drafts(
 
     if role not in DESK:
         _assert_refused(response, role, before)
+        return
+    if action == "redraft" and state == Report.State.WITHDRAWN:
+        # A withdrawn report is closed: no new drafts.
+        assert response.status_code == 409, response.json()
+        assert _snapshot() == before
         return
     assert response.status_code == success, response.json()
     assert _snapshot() != before
