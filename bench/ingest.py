@@ -177,15 +177,18 @@ def run_naive(base: str) -> tuple[float, float, int]:
                 canonical_url=entry.get("link", ""),
                 title=entry.get("title", ""),
                 summary=entry.get("summary", ""),
-                published_at=dt.datetime(*published[:6], tzinfo=dt.UTC)
-                if published
-                else timezone.now(),
+                published_at=_aware(published) if published else timezone.now(),
                 content_hash=hashlib.sha256(
                     entry.get("summary", "").encode()
                 ).hexdigest(),
             ).save()
             saved += 1
     return time.perf_counter() - started, time.process_time() - cpu, saved
+
+
+def _aware(parsed: time.struct_time) -> dt.datetime:
+    year, month, day, hour, minute, second = parsed[:6]
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
 
 
 def run_desk(base: str) -> dict[str, float]:
