@@ -97,6 +97,8 @@ def feed_fetch(
 def _handle_response(
     feed: Feed, response: FeedResponse, now: dt.datetime
 ) -> FetchOutcome:
+    # A permanent redirect is followed on every fetch; the stored URL is not
+    # rewritten, so an editor sees and decides a move of the feed.
     status = response.status
     if status == 304:
         _remember_validators(feed, response)

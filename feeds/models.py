@@ -87,7 +87,8 @@ class Feed(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # The host is kept as a column so the scheduler can limit requests in
-        # flight per host with one query.
+        # flight per host with one query. bulk_create() and update() bypass
+        # this method: code that writes url that way sets host itself.
         self.host = (urlsplit(self.url).hostname or "").lower()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "url" in update_fields:
