@@ -250,7 +250,7 @@ def area_borders(
     margin = span * 0.6
     box = (west - margin, south - margin, east + margin, north + margin)
     tolerance = span / 600
-    features = []
+    features: list[dict[str, Any]] = []
     for country in countries_in(*box):
         polygons = []
         for polygon in country.polygons:
