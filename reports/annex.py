@@ -11,11 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from feeds.models import Annotation, Article, Feed
+from feeds.annotations import admiralty_code, effective_annotations
+from feeds.models import Article
 from reports.content import ReportContent, cited_source_ids
 from reports.models import Revision
-
-NO_ANNOTATION_CREDIBILITY = Annotation.Credibility.CANNOT_JUDGE
 
 
 @dataclass(frozen=True)
@@ -57,24 +56,11 @@ class Annex:
 
 
 def admiralty_codes(articles: Iterable[Article]) -> dict[int, str]:
-    """Feed reliability letter plus the latest analyst credibility digit.
-
-    An article nobody has judged gets 6, "truth cannot be judged".
-    """
+    """Feed reliability letter plus the credibility digit of the annotation
+    in force; an article nobody has judged gets 6, "cannot be judged"."""
     articles = list(articles)
-    latest: dict[int, int] = {}
-    annotations = (
-        Annotation.objects.filter(article_id__in=[a.pk for a in articles])
-        .order_by("article_id", "-created_at", "-id")
-        .values_list("article_id", "credibility")
-    )
-    for article_id, credibility in annotations:
-        latest.setdefault(article_id, credibility)
-    return {
-        a.pk: f"{a.feed.reliability or Feed.Reliability.F}"
-        f"{latest.get(a.pk, NO_ANNOTATION_CREDIBILITY)}"
-        for a in articles
-    }
+    latest = effective_annotations(a.pk for a in articles)
+    return {a.pk: admiralty_code(a.feed, latest.get(a.pk)) for a in articles}
 
 
 def annex_build(
