@@ -33,5 +33,8 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             # Per-step progress lines of every render; only problems matter.
             "weasyprint": {"level": "WARNING"},
             "fontTools": {"level": "WARNING"},
+            # One line per request; the fetcher logs its own outcome per feed.
+            "httpx": {"level": "WARNING"},
+            "httpcore": {"level": "WARNING"},
         },
     }
