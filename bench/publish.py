@@ -56,10 +56,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from weasyprint import HTML  # noqa: E402
 
+from reports.pdfengine import PDF_BASE_URL, StaticOnlyFetcher  # noqa: E402
 from reports.publishing import publication_create  # noqa: E402
 from reports.rendering import (  # noqa: E402
-    PDF_BASE_URL,
-    StaticOnlyFetcher,
     document_build,
     html_render,
     report_pdf,

@@ -12,19 +12,12 @@ the escape debris machine drafts leave behind, then escaped by the template.
 
 import datetime as dt
 import logging
-import mimetypes
-import posixpath
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from feeds.models import Tlp
 from reports.annex import Annex, annex_for_revision
@@ -44,8 +37,6 @@ logger = logging.getLogger(__name__)
 # Documents are given this base so relative links resolve to a host that can
 # never exist (.invalid is reserved); the fetcher maps its /static/ paths to
 # the project's static files and refuses everything else.
-PDF_BASE_URL = "https://osint-desk.invalid/"
-_STATIC_PREFIX = "/static/"
 
 ANNEX_TITLE = "Annex: Source Articles"
 TLP_COLOURS: dict[str, str] = {
@@ -69,51 +60,6 @@ TLP_RULES: dict[str, str] = {
 
 class RenderError(Exception):
     """The content cannot be typeset (it breaks the schema)."""
-
-
-# --- Fetching: the project's static files and nothing else --------------------
-
-
-class StaticOnlyFetcher(URLFetcher):
-    """A WeasyPrint fetcher that can only read the project's static files.
-
-    Any other URL (another host, file:, data:, a path outside the static
-    directories) is refused and recorded in `refused`; WeasyPrint then draws
-    the document without that resource.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(allowed_protocols=["https"], allow_redirects=False)
-        self.refused: list[str] = []
-
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        path = self._static_path(url)
-        if path is None:
-            self.refused.append(url)
-            logger.warning("pdf fetch refused url=%s", url[:200])
-            raise ValueError(f"The PDF may only use the desk's own files: {url}")
-        mime, _ = mimetypes.guess_type(path.name)
-        return URLFetcherResponse(
-            url,
-            body=path.read_bytes(),
-            headers={"Content-Type": mime or "application/octet-stream"},
-        )
-
-    @staticmethod
-    def _static_path(url: str) -> Path | None:
-        parts = urlsplit(url)
-        base = urlsplit(PDF_BASE_URL)
-        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
-            return None
-        if not parts.path.startswith(_STATIC_PREFIX):
-            return None
-        relative = posixpath.normpath(unquote(parts.path[len(_STATIC_PREFIX) :]))
-        if relative.startswith((".", "/")) or "\x00" in relative:
-            return None
-        found = finders.find(relative)
-        if not found or isinstance(found, list):
-            return None
-        return Path(found)
 
 
 # --- Text: untrusted strings made fit to typeset ------------------------------
@@ -360,15 +306,6 @@ def html_render(document: ReportDocument) -> str:
     return render_to_string("pdf/report.html", {"doc": document})
 
 
-def pdf_render(html: str, *, fetcher: StaticOnlyFetcher | None = None) -> bytes:
-    """WeasyPrint on `html`, able to reach the project's static files only."""
-    pdf = HTML(
-        string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher or StaticOnlyFetcher()
-    ).write_pdf()
-    assert pdf is not None  # write_pdf() returns bytes when given no target
-    return bytes(pdf)
-
-
 def report_pdf(
     *,
     report: Report,
@@ -380,6 +317,10 @@ def report_pdf(
     document = document_build(
         report=report, revision=revision, published_at=published_at, publisher=publisher
     )
+    # WeasyPrint takes seconds to import (it loads Pango through cffi); load it
+    # only when a PDF is made, so web and worker processes start quickly.
+    from reports.pdfengine import pdf_render
+
     return pdf_render(html_render(document))
 
 

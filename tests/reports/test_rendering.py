@@ -20,15 +20,14 @@ from feeds.models import Article
 from reports.annex import annex_for_revision
 from reports.content import OUTLOOK_TITLES, SECTION_TITLES, parse_content
 from reports.models import Revision
+from reports.pdfengine import StaticOnlyFetcher, pdf_render
 from reports.pdfmap import MapPoint, map_svg
 from reports.rendering import (
     ANNEX_TITLE,
-    StaticOnlyFetcher,
     clean_text,
     document_build,
     html_render,
     paragraphs,
-    pdf_render,
     report_pdf,
 )
 from tests.factories import make_article, make_content, make_report
