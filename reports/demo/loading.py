@@ -8,6 +8,7 @@ the real path and a second run finds each step done and changes nothing.
 import copy
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,12 @@ DEMO_USERS: list[tuple[str, Role, str]] = [
 
 WEEK_ONE = (dt.date(2026, 4, 30), dt.date(2026, 5, 6))
 WEEK_TWO = (dt.date(2026, 5, 7), dt.date(2026, 5, 14))
+
+# The offline drafter states its rule's verdict in the summary; the editor's
+# judgement replaces it there as well as in the assessment.
+_OFFLINE_LEVEL_SENTENCE = re.compile(
+    r"The threat level is \w+ by the desk's offline rule\."
+)
 
 EDITOR_NOTE = (
     "Editor's review: threat level set by judgement rather than the offline "
@@ -103,6 +110,10 @@ def _editor_pass(content: dict[str, Any]) -> dict[str, Any]:
     weighs the week and writes the rationale a reader needs.
     """
     edited = copy.deepcopy(content)
+    edited["executive_summary"] = _OFFLINE_LEVEL_SENTENCE.sub(
+        "The desk assesses the threat level as elevated.",
+        edited.get("executive_summary", ""),
+    )
     assessment = edited.setdefault("assessment", {})
     assessment["threat_level"] = "elevated"
     assessment["rationale"] = (
