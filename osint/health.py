@@ -46,8 +46,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if db_error:
         failures["database"] = db_error
 
-    if settings.CELERY_BROKER_URL:
-        broker_error = _check_broker(settings.CELERY_BROKER_URL)
+    broker_url = settings.CELERY_BROKER_URL
+    if broker_url and not broker_url.startswith("memory://"):
+        broker_error = _check_broker(broker_url)
         checks["broker"] = "ok" if broker_error is None else "failing"
         if broker_error:
             failures["broker"] = broker_error

@@ -181,6 +181,10 @@ OSINT_SITE_URL = env_str("OSINT_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # the transaction that enqueued them commits.
 CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", ("redis", "rediss", "memory", "amqp"))
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if not CELERY_BROKER_URL:
+    # Eager tasks still make Celery build a producer; the in-memory transport
+    # keeps it from reaching for a default AMQP server on localhost.
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -216,6 +220,9 @@ OSINT_MODEL = env_str("OSINT_MODEL", "claude-sonnet-5-5")
 ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
 OSINT_MIN_ARTICLES = env_int("OSINT_MIN_ARTICLES", 3, minimum=1)
 OSINT_PROMPT_TOKEN_BUDGET = env_int("OSINT_PROMPT_TOKEN_BUDGET", 60000, minimum=1000)
+# Each source reaches the drafter as its lead paragraphs up to about this
+# many tokens: enough for what, who, when and where, not the whole article.
+OSINT_SOURCE_MAX_TOKENS = env_int("OSINT_SOURCE_MAX_TOKENS", 320, minimum=80)
 # Days before a period whose articles may be given as marked background.
 OSINT_BACKGROUND_DAYS = env_int("OSINT_BACKGROUND_DAYS", 3, minimum=0)
 # Claude calls: seconds to wait for an answer, and the answer's length cap.
@@ -224,7 +231,9 @@ OSINT_MAX_OUTPUT_TOKENS = env_int("OSINT_MAX_OUTPUT_TOKENS", 8000, minimum=500)
 # Rate-limited or overloaded drafts are retried by the task: at most this
 # many times, waiting base * 2**attempt seconds (capped) in between.
 OSINT_DRAFT_RETRIES = env_int("OSINT_DRAFT_RETRIES", 4, minimum=0)
-OSINT_DRAFT_RETRY_BASE_SECONDS = env_int("OSINT_DRAFT_RETRY_BASE_SECONDS", 15, minimum=0)
+OSINT_DRAFT_RETRY_BASE_SECONDS = env_int(
+    "OSINT_DRAFT_RETRY_BASE_SECONDS", 15, minimum=0
+)
 OSINT_DRAFT_RETRY_MAX_SECONDS = env_int("OSINT_DRAFT_RETRY_MAX_SECONDS", 300, minimum=0)
 
 # US dollars per million tokens, by model name; "*" is the fallback. Override
