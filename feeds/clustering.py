@@ -18,7 +18,6 @@ articles almost never do.
 import datetime as dt
 import hashlib
 import re
-from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
@@ -39,7 +38,11 @@ NO_SKETCH = -1
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LANE_BITS = 16
-_words: dict[str, tuple[int, int]] = {}
+_LANE_TOP = 1 << (_LANE_BITS - 1)
+_EVERY_LANE = sum(1 << (bit * _LANE_BITS) for bit in range(64))
+# A lane's high byte as the digit of its bit: "1" from 0x80 up, else "0".
+_HIGH_BIT_DIGIT = bytes(ord("1") if byte >= 0x80 else ord("0") for byte in range(256))
+_words: dict[str, tuple[int, int, int, int]] = {}
 _WORD_CACHE_LIMIT = 200_000
 # Odd 64-bit multipliers that mix three word hashes into a triple's hash;
 # the result is kept to 31 bits so every bin value fits an INTEGER column.
@@ -65,18 +68,19 @@ def simhash(words: list[str]) -> int:
     # Each word's hash is "spread" so that bit i sits in a 16-bit lane of a
     # big integer; summing the spreads counts, per bit, the words that set
     # it, in one C-level pass instead of a Python loop over 64 bits.
-    total = sum([_word(word)[1] for word in words])
-    counts = array("H", total.to_bytes(64 * _LANE_BITS // 8, "little"))
-    half = len(words) / 2
-    value = 0
-    for bit, count in enumerate(counts):
-        if count > half:
-            value |= 1 << bit
-    return value
+    cache = _words
+    total = sum([(cache.get(word) or _word(word))[1] for word in words])
+    # Adding the same offset to every lane lifts exactly the lanes counting
+    # more than half the words to 2**15 or above (a lane never carries into
+    # the next: counts stay far below 2**15); their high bytes then read
+    # as the SimHash's bits, again without a loop over the bits.
+    total += (_LANE_TOP - (len(words) // 2 + 1)) * _EVERY_LANE
+    high_bytes = total.to_bytes(64 * _LANE_BITS // 8, "little")[1::2]
+    return int(high_bytes.translate(_HIGH_BIT_DIGIT)[::-1], 2)
 
 
-def _word(word: str) -> tuple[int, int]:
-    """A word's 64-bit hash and its spread form, cached."""
+def _word(word: str) -> tuple[int, int, int, int]:
+    """A word's 64-bit hash, its spread form and its two mixes, cached."""
     cached = _words.get(word)
     if cached is None:
         if len(_words) >= _WORD_CACHE_LIMIT:
@@ -88,7 +92,7 @@ def _word(word: str) -> tuple[int, int]:
         for bit in range(64):
             if digest >> bit & 1:
                 spread |= 1 << (bit * _LANE_BITS)
-        cached = _words[word] = (digest, spread)
+        cached = _words[word] = (digest, spread, digest * _MIX_A, digest * _MIX_B)
     return cached
 
 
@@ -100,12 +104,14 @@ def sketch(words: list[str]) -> tuple[int, ...]:
     """
     if len(words) < MIN_TOKENS:
         return (NO_SKETCH,) * BINS
-    hashes = [_word(word)[0] for word in words[:SKETCH_WORDS]]
+    cache = _words
+    known = [cache.get(word) or _word(word) for word in words[:SKETCH_WORDS]]
+    # The words' products with the multipliers are cached with their hash.
     triples = [
-        ((a * _MIX_A + b * _MIX_B + c) >> 17) & _SKETCH_MASK
-        for a, b, c in zip(hashes, hashes[1:], hashes[2:], strict=False)
+        ((a[2] + b[3] + c[0]) >> 17) & _SKETCH_MASK
+        for a, b, c in zip(known, known[1:], known[2:], strict=False)
     ]
-    return tuple(min(value ^ salt for value in triples) for salt in _SALTS)
+    return tuple([min(map(salt.__xor__, triples)) for salt in _SALTS])
 
 
 def equal_bins(a: Sequence[int], b: Sequence[int]) -> int:

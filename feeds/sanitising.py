@@ -43,6 +43,8 @@ _SPACES = re.compile(
 )
 _BLANK_LINES = re.compile(r"\n{3,}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Any whitespace (the same characters as str.isspace), found at C speed.
+_WHITESPACE = re.compile(r"\s")
 
 
 def clean_text(value: str) -> str:
@@ -100,7 +102,7 @@ def one_line(text: str, *, limit: int) -> str:
 def safe_http_url(url: str, *, limit: int = 2000) -> str:
     """`url` if it is an absolute http(s) URL that fits, else ""."""
     url = clean_text(url).strip()
-    if not url or len(url) > limit or any(ch.isspace() for ch in url):
+    if not url or len(url) > limit or _WHITESPACE.search(url):
         return ""
     try:
         parts = urlsplit(url)

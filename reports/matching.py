@@ -19,6 +19,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db import transaction
 from django.utils import timezone
@@ -105,11 +106,24 @@ def _found(term: _Term, text: str) -> bool:
 
 def topic_matcher(topic: Topic) -> Matcher | None:
     """The topic's name, aliases and keywords, ready to match text against."""
-    names = [(t, NAME_WEIGHT) for t in [topic.name, *(topic.aliases or [])]]
-    keywords = [(t, KEYWORD_WEIGHT) for t in topic.keywords or []]
+    return _matcher(
+        topic.pk,
+        topic.name,
+        tuple(str(alias) for alias in topic.aliases or []),
+        tuple(str(keyword) for keyword in topic.keywords or []),
+    )
+
+
+# Every ingest batch asks for the matchers of the same few topics; building
+# one folds and compiles each term, so they are kept by the terms they use.
+@lru_cache(maxsize=1024)
+def _matcher(
+    topic_id: int, name: str, aliases: tuple[str, ...], keywords: tuple[str, ...]
+) -> Matcher | None:
+    names = [(t, NAME_WEIGHT) for t in [name, *aliases]]
     terms: list[_Term] = []
     seen: set[tuple[str, ...]] = set()
-    for raw, weight in names + keywords:
+    for raw, weight in names + [(t, KEYWORD_WEIGHT) for t in keywords]:
         label = " ".join(str(raw).split())
         words = re.findall(r"\w+", fold(label))
         if not words or tuple(words) in seen:
@@ -121,7 +135,7 @@ def topic_matcher(topic: Topic) -> Matcher | None:
         )
     if not terms:
         return None
-    return Matcher(topic_id=topic.pk, terms=tuple(terms))
+    return Matcher(topic_id=topic_id, terms=tuple(terms))
 
 
 def match_text(matcher: Matcher, *, title: str, body: str) -> tuple[float, list[str]]:
@@ -141,25 +155,29 @@ def articles_match(*, article_ids: Iterable[int]) -> int:
     ids = list(article_ids)
     if not ids:
         return 0
-    feed_ids = set(Article.objects.filter(pk__in=ids).values_list("feed_id", flat=True))
-    links = Topic.feeds.through.objects.filter(feed_id__in=feed_ids)
+    articles = list(
+        Article.objects.filter(pk__in=ids).values_list(
+            "pk", "feed_id", "title", "summary", "content"
+        )
+    )
+    feed_ids = {article[1] for article in articles}
+    # The topics drawing on these feeds, with their terms, in one query.
+    links = Topic.feeds.through.objects.filter(feed_id__in=feed_ids).values_list(
+        "feed_id", "topic_id", "topic__name", "topic__aliases", "topic__keywords"
+    )
     topics_of_feed: dict[int, list[int]] = defaultdict(list)
-    for feed_id, topic_id in links.values_list("feed_id", "topic_id"):
+    matchers: dict[int, Matcher | None] = {}
+    for feed_id, topic_id, name, aliases, keywords in links:
         topics_of_feed[feed_id].append(topic_id)
+        if topic_id not in matchers:
+            matchers[topic_id] = topic_matcher(
+                Topic(pk=topic_id, name=name, aliases=aliases, keywords=keywords)
+            )
     if not topics_of_feed:
         return 0
-    topic_ids = {t for ts in topics_of_feed.values() for t in ts}
-    matchers = {
-        topic.pk: matcher
-        for topic in Topic.objects.filter(pk__in=topic_ids)
-        if (matcher := topic_matcher(topic)) is not None
-    }
 
     rows: list[ArticleMatch] = []
     now = timezone.now()
-    articles = Article.objects.filter(pk__in=ids).values_list(
-        "pk", "feed_id", "title", "summary", "content"
-    )
     for pk, feed_id, title, summary, content in articles:
         for topic_id in topics_of_feed.get(feed_id, []):
             matcher = matchers.get(topic_id)
