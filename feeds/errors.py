@@ -12,3 +12,12 @@ class AnnotationRejected(Exception):
         super().__init__(message)
         self.message = message
         self.problems = list(problems or [])
+
+
+class FeedRejected(Exception):
+    """A feed's settings broke the rules; `problems` lists each one."""
+
+    def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems or [])

@@ -16,6 +16,7 @@ Domain errors of `reports.errors` map to HTTP here and nowhere else:
 | Conflict          | 409    | conflict           |
 | ValidationFailed  | 400    | invalid            |
 | AnnotationRejected (feeds) | 400 | invalid        |
+| FeedRejected (feeds)       | 400 | invalid        |
 
 An invalid transition is a 409 rather than a 400: the request itself is
 well formed, it is the report's current state that refuses it, and the same
@@ -33,7 +34,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from feeds.errors import AnnotationRejected
+from feeds.errors import AnnotationRejected, FeedRejected
 from reports import errors
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 def _response_for(exc: Exception) -> Response:
     if isinstance(exc, errors.DeskError):
         return _domain_response(exc)
-    if isinstance(exc, AnnotationRejected):
+    if isinstance(exc, AnnotationRejected | FeedRejected):
         return Response(
             error_body("invalid", exc.message, {"problems": exc.problems}),
             status=status.HTTP_400_BAD_REQUEST,

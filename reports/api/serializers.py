@@ -14,7 +14,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from feeds.annotations import admiralty_code
-from feeds.models import Annotation, Article, Feed
+from feeds.models import Annotation, Article, Feed, Tlp
+from feeds.registry import MAX_POLL_INTERVAL, MIN_POLL_INTERVAL
 from reports.diffing import ChangeKind
 from reports.models import (
     AccessToken,
@@ -26,6 +27,7 @@ from reports.models import (
     Revision,
     Topic,
 )
+from reports.topics import MAX_CADENCE_DAYS
 
 
 def _username(source: str, help_text: str) -> serializers.CharField:
@@ -131,6 +133,106 @@ class FeedSerializer(serializers.ModelSerializer[Feed]):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class FeedCreateSerializer(serializers.Serializer[Any]):
+    url = serializers.CharField(
+        max_length=2000, help_text="The RSS or Atom address, http:// or https://."
+    )
+    title = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+    site = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The outlet's home page, or empty.",
+    )
+    reliability = serializers.ChoiceField(
+        choices=Feed.Reliability.choices,
+        default=Feed.Reliability.F,
+        help_text="Admiralty source reliability, A (completely reliable) to F.",
+    )
+    default_tlp = serializers.ChoiceField(choices=Tlp.choices, default=Tlp.CLEAR)
+    poll_interval = serializers.IntegerField(
+        min_value=MIN_POLL_INTERVAL,
+        max_value=MAX_POLL_INTERVAL,
+        default=3600,
+        help_text="Seconds between checks while the feed is healthy.",
+    )
+
+
+class FeedUpdateSerializer(serializers.Serializer[Any]):
+    """Only the fields sent are changed."""
+
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    site = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    reliability = serializers.ChoiceField(
+        choices=Feed.Reliability.choices, required=False
+    )
+    default_tlp = serializers.ChoiceField(choices=Tlp.choices, required=False)
+    enabled = serializers.BooleanField(
+        required=False,
+        help_text="Enabling checks the feed at once, its health starting afresh.",
+    )
+
+
+_TERMS_HELP = "Words or phrases, each non-empty, matched in articles."
+
+
+def _terms_field(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        max_length=500,
+        help_text=_TERMS_HELP,
+        **kwargs,
+    )
+
+
+def _degrees(limit: int, **kwargs: Any) -> serializers.FloatField:
+    return serializers.FloatField(min_value=-limit, max_value=limit, **kwargs)
+
+
+class TopicCreateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.CharField(
+        max_length=100, help_text="Lower-case letters, digits and hyphens; unique."
+    )
+    country_code = serializers.CharField(
+        max_length=2, required=False, allow_blank=True, default=""
+    )
+    aliases = _terms_field(required=False, default=list)
+    keywords = _terms_field(required=False, default=list)
+    area_south = _degrees(90, default=-90)
+    area_west = _degrees(180, default=-180)
+    area_north = _degrees(90, default=90)
+    area_east = _degrees(180, default=180)
+    feeds = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        default=list,
+        help_text="Ids of the feeds the topic draws on.",
+    )
+    cadence_days = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_CADENCE_DAYS,
+        default=7,
+        help_text="Length of one analysis period, in days.",
+    )
+    drafting_enabled = serializers.BooleanField(default=True)
+    default_tlp = serializers.ChoiceField(choices=Tlp.choices, default=Tlp.CLEAR)
+
+
+class TopicUpdateSerializer(TopicCreateSerializer):
+    """Only the fields sent are changed; the area is checked as a whole."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        for field in fields.values():
+            field.required = False
+            field.default = serializers.empty
+        return fields
 
 
 class AnnotationSerializer(serializers.ModelSerializer[Annotation]):

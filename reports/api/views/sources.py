@@ -20,14 +20,19 @@ from reports.api.serializers import (
     AnnotationCreateSerializer,
     AnnotationSerializer,
     ArticleSerializer,
+    FeedCreateSerializer,
     FeedSerializer,
+    FeedUpdateSerializer,
+    TopicCreateSerializer,
     TopicSerializer,
+    TopicUpdateSerializer,
 )
-from reports.api.views.base import DeskViewSet, by_id
+from reports.api.views.base import DeskViewSet, by_id, given_data
 from reports.models import Report, Topic
 from reports.review import source_annotate
 from reports.roles import Capability
 from reports.subscriptions import followed_topic_ids, topic_follow, topic_unfollow
+from reports.topics import feed_change, feed_register, topic_create, topic_update
 
 
 @extend_schema(tags=["topics"])
@@ -41,6 +46,8 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet
         "read": Capability.READ_PUBLISHED,
         "follow": Capability.READ_PUBLISHED,
         "unfollow": Capability.READ_PUBLISHED,
+        "create": Capability.MANAGE_TOPICS,
+        "partial_update": Capability.MANAGE_TOPICS,
     }
     ordering_fields = ["name", "created_at"]
     ordering = ["name", "id"]
@@ -55,6 +62,27 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet
         if not getattr(self, "swagger_fake_view", False):
             context["followed"] = followed_topic_ids(self.request.user)
         return context
+
+    @extend_schema(
+        request=TopicCreateSerializer,
+        responses={201: TopicSerializer},
+        summary="Add a topic; its articles are matched at once",
+    )
+    def create(self, request: Request) -> Response:
+        data = given_data(TopicCreateSerializer, request)
+        topic = topic_create(actor=request.user, **data)
+        return Response(self.get_serializer(topic).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=TopicUpdateSerializer,
+        responses={200: TopicSerializer},
+        summary="Change a topic (only the fields sent); matches are recomputed",
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        topic = self.get_object()
+        changes = given_data(TopicUpdateSerializer, request)
+        topic = topic_update(actor=request.user, topic=topic, **changes)
+        return Response(self.get_serializer(topic).data)
 
     @extend_schema(
         request=None,
@@ -88,6 +116,8 @@ class FeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet)
         "read": Capability.READ_DESK,
         "enable": Capability.MANAGE_FEEDS,
         "disable": Capability.MANAGE_FEEDS,
+        "create": Capability.MANAGE_FEEDS,
+        "partial_update": Capability.MANAGE_FEEDS,
     }
     filterset_class = FeedFilter
     ordering_fields = ["title", "state", "last_checked_at", "consecutive_errors"]
@@ -95,6 +125,27 @@ class FeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet)
 
     def get_queryset(self) -> QuerySet[Feed]:
         return Feed.objects.all()
+
+    @extend_schema(
+        request=FeedCreateSerializer,
+        responses={201: FeedSerializer},
+        summary="Add a feed; it is checked at once",
+    )
+    def create(self, request: Request) -> Response:
+        data = given_data(FeedCreateSerializer, request)
+        feed = feed_register(actor=request.user, **data)
+        return Response(FeedSerializer(feed).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=FeedUpdateSerializer,
+        responses={200: FeedSerializer},
+        summary="Change a feed's reliability, title, site, TLP or enabled flag",
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        feed = self.get_object()
+        changes = given_data(FeedUpdateSerializer, request)
+        feed = feed_change(actor=request.user, feed=feed, **changes)
+        return Response(FeedSerializer(feed).data)
 
     @extend_schema(
         request=None,
