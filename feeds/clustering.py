@@ -18,6 +18,8 @@ articles almost never do.
 import datetime as dt
 import hashlib
 import re
+import sys
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
@@ -41,6 +43,7 @@ _LANE_BITS = 16
 _LANE_TOP = 1 << (_LANE_BITS - 1)
 _EVERY_LANE = sum(1 << (bit * _LANE_BITS) for bit in range(64))
 # A lane's high byte as the digit of its bit: "1" from 0x80 up, else "0".
+_BIT_VALUE = bytes.maketrans(b"01", b"\x00\x01")
 _HIGH_BIT_DIGIT = bytes(ord("1") if byte >= 0x80 else ord("0") for byte in range(256))
 _words: dict[str, tuple[int, int, int, int]] = {}
 _WORD_CACHE_LIMIT = 200_000
@@ -53,12 +56,22 @@ _SKETCH_MASK = (1 << 31) - 1
 # keeps the least triple of its own ordering (a MinHash of BINS functions).
 _SALTS = (0x2545F491, 0x4F6CDD1D, 0x1B873593, 0x68E31DA4, 0x3C6EF372)
 SKETCH_WORDS = 40
+# Characters of title and lead scanned first for their opening words.
+_HEAD_CHARS = 1200
 
 
 def words_of(title: str, lead: str) -> list[str]:
     """The words a story is compared on: the title and the lead's opening."""
-    words = _WORD.findall(f"{title} {lead}".casefold())
-    return [word for word in words if len(word) > 1][: LEAD_WORDS + 20]
+    text = f"{title} {lead}"
+    wanted = LEAD_WORDS + 20
+    # Only the opening counts: scan a head of the text first. Its last word
+    # may be cut short, so the head suffices when it yields more words than
+    # wanted (the cut one is then not among them).
+    head = text[:_HEAD_CHARS]
+    words = [word for word in _WORD.findall(head.casefold()) if len(word) > 1]
+    if len(words) <= wanted and len(head) < len(text):
+        words = [word for word in _WORD.findall(text.casefold()) if len(word) > 1]
+    return words[:wanted]
 
 
 def simhash(words: list[str]) -> int:
@@ -88,10 +101,10 @@ def _word(word: str) -> tuple[int, int, int, int]:
         digest = int.from_bytes(
             hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little"
         )
-        spread = 0
-        for bit in range(64):
-            if digest >> bit & 1:
-                spread |= 1 << (bit * _LANE_BITS)
+        # Bit i of the digest becomes the 16-bit lane i, set to 0 or 1: the
+        # digest's bits as bytes of 0 and 1 (lowest first), widened to lanes.
+        bits = f"{digest:064b}".encode("ascii").translate(_BIT_VALUE)[::-1]
+        spread = int.from_bytes(array("H", iter(bits)).tobytes(), sys.byteorder)
         cached = _words[word] = (digest, spread, digest * _MIX_A, digest * _MIX_B)
     return cached
 
