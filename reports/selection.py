@@ -52,9 +52,9 @@ BACKGROUND_SHARE = 5
 MIN_BACKGROUND = 2
 
 # Each source's text is cut to share the budget fairly, but never below a
-# lead paragraph nor above what a drafter needs of one story.
+# lead paragraph nor above what a drafter needs of one story (the setting
+# OSINT_SOURCE_MAX_TOKENS).
 MIN_SOURCE_TOKENS = 80
-MAX_SOURCE_TOKENS = 320
 # Outlet, date, code, title and the element's tags cost about this much.
 SOURCE_OVERHEAD_TOKENS = 40
 
@@ -88,6 +88,27 @@ def trim_to_tokens(text: str, max_tokens: int) -> str:
     if space > 0:
         cut = cut[:space]
     return cut.rstrip(" ,;:") + " […]"
+
+
+def lead_excerpt(text: str, max_tokens: int) -> str:
+    """The lead of an article: whole paragraphs from the top while they fit
+    in `max_tokens`, the first one cut at a sentence if it alone is longer.
+
+    News puts who, what, when and where first, so the lead carries what a
+    drafter needs; a paragraph is never cut off mid-way after another.
+    """
+    if estimate_tokens(text) <= max_tokens:
+        return text
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    kept: list[str] = []
+    for paragraph in paragraphs:
+        candidate = "\n\n".join([*kept, paragraph])
+        if estimate_tokens(candidate + " […]") > max_tokens:
+            break
+        kept.append(paragraph)
+    if not kept:
+        return trim_to_tokens(text, max_tokens)
+    return "\n\n".join(kept) + " […]"
 
 
 def article_text(article: Article) -> str:
@@ -327,23 +348,25 @@ def _fit_budget(
 ) -> tuple[list[SelectedArticle], list[int]]:
     """Share the budget among the stories, best first; drop what cannot fit.
 
-    Every story gets an equal cap (within MIN/MAX_SOURCE_TOKENS); short texts
+    Every story gets an equal cap (within MIN_SOURCE_TOKENS and the setting
+    OSINT_SOURCE_MAX_TOKENS) filled with its lead paragraphs; short texts
     leave their unused share to the stories after them.
     """
     sources: list[SelectedArticle] = []
     dropped: list[int] = []
     remaining = budget
+    max_source = max(MIN_SOURCE_TOKENS, settings.OSINT_SOURCE_MAX_TOKENS)
     for index, (score, article, others, background) in enumerate(ranked):
         stories_left = len(ranked) - index
         share = remaining // stories_left - SOURCE_OVERHEAD_TOKENS
-        cap = min(MAX_SOURCE_TOKENS, max(MIN_SOURCE_TOKENS, share))
+        cap = min(max_source, max(MIN_SOURCE_TOKENS, share))
         title_cost = estimate_tokens(article.title) + SOURCE_OVERHEAD_TOKENS
         if remaining < title_cost + MIN_SOURCE_TOKENS:
             dropped.append(article.pk)
             continue
         cap = min(cap, remaining - title_cost)
         full = article_text(article)
-        text = trim_to_tokens(full, cap)
+        text = lead_excerpt(full, cap)
         remaining -= title_cost + estimate_tokens(text)
         annotation = annotations.get(article.pk)
         sources.append(

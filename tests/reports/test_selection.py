@@ -10,6 +10,7 @@ from reports.models import ArticleMatch
 from reports.selection import (
     InsufficientReporting,
     estimate_tokens,
+    lead_excerpt,
     selection_for,
     trim_to_tokens,
 )
@@ -239,3 +240,40 @@ def test_it_keeps_only_the_best_few_background_stories() -> None:
         {a.pk for a in background} - set(given_background)
     )
     assert selection.stories_total == 8
+
+
+def test_it_gives_whole_lead_paragraphs_up_to_the_cap() -> None:
+    first = "Lead sentence with who and what. It happened on Monday."
+    second = "Second paragraph with more detail about the exercise plan."
+    third = "Third paragraph of background that the cap leaves out. " * 5
+    text = f"{first}\n\n{second}\n\n{third}"
+
+    excerpt = lead_excerpt(text, 40)
+
+    assert excerpt == f"{first}\n\n{second} […]"
+    assert lead_excerpt(text, 1000) == text
+
+
+def test_it_cuts_a_long_first_paragraph_at_a_sentence() -> None:
+    text = "One long opening sentence is here. " * 20 + "\n\nSecond paragraph."
+
+    excerpt = lead_excerpt(text, 30)
+
+    assert excerpt.endswith(". […]")
+    assert estimate_tokens(excerpt) <= 32
+
+
+def test_it_caps_each_source_by_the_setting(settings) -> None:
+    settings.OSINT_SOURCE_MAX_TOKENS = 100
+    topic, feed = make_topic(), make_feed()
+    paragraph = "A paragraph of the article with several words of detail. " * 3
+    long_text = "\n\n".join([paragraph] * 12)
+    for i in range(4):
+        matched(topic, feed, day=8 + i, content=f"Story {i}.\n\n{long_text}")
+
+    sources = select(topic).sources
+
+    assert len(sources) == 4
+    assert all(estimate_tokens(s.text) <= 100 for s in sources)
+    assert all(s.trimmed and s.text.endswith(" […]") for s in sources)
+    assert all(s.text.startswith(f"Story {i}.") for i, s in enumerate(sources))
