@@ -8,6 +8,7 @@ id instead of loading choices.
 from functools import cached_property, partial
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connection, transaction
@@ -18,7 +19,9 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from feeds.annotations import annotation_add
+from feeds.errors import FeedRejected
 from feeds.models import Annotation, Article, Feed, StoryCluster
+from feeds.registry import feed_check, feed_create, feed_update
 from feeds.scheduling import feed_set_enabled
 from feeds.tasks import fetch_feed
 
@@ -55,8 +58,31 @@ _STATE_COLOURS = {
 }
 
 
+# What the admin form edits; enabling goes through the actions.
+_FORM_FIELDS = ("url", "title", "site", "reliability", "default_tlp", "poll_interval")
+
+
+class FeedForm(forms.ModelForm):
+    """Shows the rules of `feeds.registry` beside the form before saving."""
+
+    class Meta:
+        model = Feed
+        fields = _FORM_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        values = {name: data[name] for name in _FORM_FIELDS if name in data}
+        try:
+            feed_check(values, feed=self.instance if self.instance.pk else None)
+        except FeedRejected as exc:
+            for problem in exc.problems:
+                self.add_error(None, problem)
+        return data
+
+
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
+    form = FeedForm
     list_display = (
         "__str__",
         "health",
@@ -103,6 +129,24 @@ class FeedAdmin(admin.ModelAdmin):
         "etag",
         "last_modified",
     )
+
+    def save_model(
+        self, request: HttpRequest, obj: Feed, form: Any, change: bool
+    ) -> None:
+        # The form already copied its values onto obj; the registry compares
+        # against the stored row, so it gets that row and the changed values.
+        values = {
+            name: form.cleaned_data[name]
+            for name in _FORM_FIELDS
+            if name in form.cleaned_data and (not change or name in form.changed_data)
+        }
+        if change:
+            saved = feed_update(feed=Feed.objects.get(pk=obj.pk), **values)
+        else:
+            saved = feed_create(**values)
+        obj.pk = saved.pk
+        obj.host = saved.host
+        obj._state.adding = False
 
     @admin.display(description="health", ordering="state")
     def health(self, feed: Feed) -> str:

@@ -47,7 +47,7 @@ def feed_create(
         "default_tlp": default_tlp,
         "poll_interval": poll_interval,
     }
-    cleaned = _checked(values, feed=None)
+    cleaned = feed_check(values, feed=None)
     feed = Feed(**cleaned)
     _save(feed, update_fields=None)
     logger.info("feed added feed_id=%s host=%s", feed.pk, feed.host)
@@ -71,7 +71,7 @@ def feed_update(*, feed: Feed, **changes: Any) -> Feed:
             "The feed was not changed.", problems=["enabled must be true or false."]
         )
 
-    cleaned = _checked(changes, feed=feed)
+    cleaned = feed_check(changes, feed=feed)
     changed = [name for name, value in cleaned.items() if getattr(feed, name) != value]
     for name in changed:
         setattr(feed, name, cleaned[name])
@@ -85,7 +85,7 @@ def feed_update(*, feed: Feed, **changes: Any) -> Feed:
 
 
 def _save(feed: Feed, *, update_fields: list[str] | None) -> None:
-    # The check in _checked() can race with another editor adding the same
+    # The check in feed_check() can race with another editor adding the same
     # URL; the unique index has the last word.
     try:
         with transaction.atomic():
@@ -97,8 +97,11 @@ def _save(feed: Feed, *, update_fields: list[str] | None) -> None:
         ) from None
 
 
-def _checked(values: dict[str, Any], *, feed: Feed | None) -> dict[str, Any]:
-    """The values, tidied, or FeedRejected listing every problem."""
+def feed_check(values: dict[str, Any], *, feed: Feed | None) -> dict[str, Any]:
+    """The values, tidied, or FeedRejected listing every problem.
+
+    Forms call it to show the problems beside the fields before saving.
+    """
     problems: list[str] = []
     cleaned: dict[str, Any] = {}
 

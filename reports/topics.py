@@ -98,7 +98,7 @@ def topic_create(
         "drafting_enabled": drafting_enabled,
         "default_tlp": default_tlp,
     }
-    cleaned, feed_ids = _checked(values, feeds=feeds or [], topic=None)
+    cleaned, feed_ids = topic_check(values, feeds=feeds or [], topic=None)
 
     topic = Topic(**cleaned)
     _save(topic, update_fields=None)
@@ -121,7 +121,7 @@ def topic_update(*, actor: Any, topic: Topic, **changes: Any) -> Topic:
 
     # The area is checked as a whole, so unchanged edges count too.
     area = {k: getattr(topic, k) for k in _AREA if k not in changes}
-    cleaned, feed_ids = _checked({**area, **changes}, feeds=feeds, topic=topic)
+    cleaned, feed_ids = topic_check({**area, **changes}, feeds=feeds, topic=topic)
     changed = [k for k, value in cleaned.items() if getattr(topic, k) != value]
     for name in changed:
         setattr(topic, name, cleaned[name])
@@ -153,11 +153,11 @@ def _save(topic: Topic, *, update_fields: list[str] | None) -> None:
 _AREA = ("area_south", "area_west", "area_north", "area_east")
 
 
-def _checked(
+def topic_check(
     values: dict[str, Any], *, feeds: Any, topic: Topic | None
 ) -> tuple[dict[str, Any], list[int] | None]:
     """The values tidied and the feed ids, or ValidationFailed with every
-    problem found."""
+    problem found. Forms call it to show the problems before saving."""
     problems: list[str] = []
     cleaned: dict[str, Any] = {}
 

@@ -19,12 +19,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from reports.drafting import DRAFTERS, resolve_drafter_name
-from reports.errors import DeskError
+from reports.errors import DeskError, ValidationFailed
 from reports.jobs import draft_request
 from reports.matching import topic_rematch
 from reports.models import ArticleMatch, GenerationJob, Topic
 from reports.roles import Capability, can
 from reports.tasks import period_just_ended
+from reports.topics import EDITABLE, topic_check, topic_create, topic_update
 
 # Changes that alter which articles a topic matches.
 REMATCH_ON = {"name", "aliases", "keywords", "feeds"}
@@ -69,18 +70,23 @@ class TopicForm(forms.ModelForm):
         ]
 
     def clean(self) -> dict[str, Any]:
+        # The rules are reports.topics'; this only shows their problems.
         data = super().clean() or {}
-        south, north = data.get("area_south"), data.get("area_north")
-        west, east = data.get("area_west"), data.get("area_east")
-        if south is not None and north is not None and not -90 <= south < north <= 90:
-            raise forms.ValidationError(
-                "The area's south edge must lie below its north edge, within -90 to 90."
+        values, feed_ids = _domain_values(data)
+        try:
+            topic_check(
+                values, feeds=feed_ids, topic=self.instance.pk and self.instance
             )
-        if west is not None and east is not None and not -180 <= west < east <= 180:
-            raise forms.ValidationError(
-                "The area's west edge must lie west of its east edge, within -180 to 180."
-            )
+        except ValidationFailed as exc:
+            for problem in exc.problems:
+                self.add_error(None, problem)
         return data
+
+
+def _domain_values(data: dict[str, Any]) -> tuple[dict[str, Any], list[int] | None]:
+    values = {k: v for k, v in data.items() if k in EDITABLE and k != "feeds"}
+    feeds = data.get("feeds")
+    return values, None if feeds is None else [feed.pk for feed in feeds]
 
 
 @admin.register(Topic)
@@ -114,6 +120,23 @@ class TopicAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Reports keep their topic (PROTECT); disable drafting instead.
         return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Topic, form: Any, change: bool
+    ) -> None:
+        # The form already copied its values onto obj; the domain compares
+        # against the stored row, so it gets that row and the form's values.
+        values, feed_ids = _domain_values(form.cleaned_data)
+        if change:
+            changed = {k: v for k, v in values.items() if k in form.changed_data}
+            if "feeds" in form.changed_data:
+                changed["feeds"] = feed_ids
+            stored = Topic.objects.get(pk=obj.pk)
+            saved = topic_update(actor=request.user, topic=stored, **changed)
+        else:
+            saved = topic_create(actor=request.user, **values, feeds=feed_ids)
+        obj.pk = saved.pk
+        obj._state.adding = False
 
     def save_related(
         self, request: HttpRequest, form: Any, formsets: Any, change: bool

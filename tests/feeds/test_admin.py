@@ -188,3 +188,34 @@ def test_it_never_lets_an_annotation_be_edited(analyst: User, editor: User) -> N
 
     annotation.refresh_from_db()
     assert annotation.credibility == Annotation.Credibility.CANNOT_JUDGE
+
+
+@pytest.mark.django_db
+def test_it_adds_feeds_through_the_registry_and_shows_its_problems(
+    editor: User,
+) -> None:
+    make_feed(url="https://example.org/taken.xml")
+    url = reverse("admin:feeds_feed_add")
+    data = {
+        "title": "Wire",
+        "site": "",
+        "reliability": "C",
+        "default_tlp": "clear",
+        "poll_interval": 30,
+    }
+
+    refused = _client(editor).post(url, {**data, "url": "ftp://example.org/x"})
+    assert refused.status_code == 200
+    assert "http:// or https://" in refused.content.decode()
+    assert "poll interval" in refused.content.decode()
+
+    added = _client(editor).post(
+        url, {**data, "url": "https://News.example.org/new.xml", "poll_interval": 900}
+    )
+    assert added.status_code == 302
+    feed = Feed.objects.get(url="https://News.example.org/new.xml")
+    assert (feed.host, feed.reliability, feed.poll_interval) == (
+        "news.example.org",
+        "C",
+        900,
+    )

@@ -75,6 +75,21 @@ def test_it_refuses_an_area_turned_inside_out(week: Week, editor: Any) -> None:
     assert "south edge must lie below its north edge" in response.content.decode()
 
 
+def test_it_adds_a_topic_through_reports_topics(week: Week, editor: Any) -> None:
+    url = reverse("admin:reports_topic_add")
+    form = topic_form(week.topic, name="Tuva", slug="Tuva")
+
+    refused = signed_in(editor).post(url, form)
+    assert refused.status_code == 200
+    assert "lower-case letters, digits and single hyphens" in refused.content.decode()
+
+    added = signed_in(editor).post(url, {**form, "slug": "tuva"})
+    assert added.status_code == 302
+    topic = Topic.objects.get(slug="tuva")
+    assert topic.keywords == ["Ulaanbaatar", "Erdenet"]
+    assert set(topic.feeds.all()) == set(week.topic.feeds.all())
+
+
 def test_it_shows_topics_to_analysts_read_only(week: Week, analyst: Any) -> None:
     client = signed_in(analyst)
     url = reverse("admin:reports_topic_change", args=[week.topic.pk])
