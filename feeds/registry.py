@@ -38,7 +38,7 @@ def feed_create(
     default_tlp: str = Tlp.CLEAR,
     poll_interval: int = 3600,
 ) -> Feed:
-    """Add a feed; it is checked at once. Raises FeedRejected."""
+    """Add a feed, due for its first check at once. Raises FeedRejected."""
     values = {
         "url": url,
         "title": title,

@@ -129,7 +129,7 @@ class FeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet)
     @extend_schema(
         request=FeedCreateSerializer,
         responses={201: FeedSerializer},
-        summary="Add a feed; it is checked at once",
+        summary="Add a feed, due for its first check at once",
     )
     def create(self, request: Request) -> Response:
         data = given_data(FeedCreateSerializer, request)
