@@ -221,9 +221,9 @@ ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
 OSINT_MIN_ARTICLES = env_int("OSINT_MIN_ARTICLES", 3, minimum=1)
 OSINT_PROMPT_TOKEN_BUDGET = env_int("OSINT_PROMPT_TOKEN_BUDGET", 60000, minimum=1000)
 # Each source reaches the drafter as its lead paragraphs up to about this
-# many tokens (160 is about 120 English words): the who, what, when and
-# where a news lead carries, not the whole article.
-OSINT_SOURCE_MAX_TOKENS = env_int("OSINT_SOURCE_MAX_TOKENS", 160, minimum=80)
+# many tokens (140 is about 105 English words, a lead and its next
+# paragraph): the who, what, when and where, not the whole article.
+OSINT_SOURCE_MAX_TOKENS = env_int("OSINT_SOURCE_MAX_TOKENS", 140, minimum=80)
 # Days before a period whose articles may be given as marked background.
 OSINT_BACKGROUND_DAYS = env_int("OSINT_BACKGROUND_DAYS", 3, minimum=0)
 # Claude calls: seconds to wait for an answer, and the answer's length cap.
