@@ -15,5 +15,10 @@ class DeskAdminConfig(SimpleAdminConfig):
 
     def ready(self) -> None:
         super().ready()
+        from django.contrib import admin
+
+        admin.site.site_header = "OSINT desk"
+        admin.site.site_title = "OSINT desk"
+        admin.site.index_title = "Feeds, reports and review"
         for module in self.admin_modules:
             import_module(module)

@@ -57,6 +57,7 @@ class ArticleMatch(models.Model):
     matched_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "article matches"
         constraints = [
             models.UniqueConstraint(
                 fields=["topic", "article"], name="match_unique_topic_article"
