@@ -52,6 +52,7 @@ _WORD_CACHE_LIMIT = 200_000
 _MIX_A = 0x9E3779B97F4A7C15
 _MIX_B = 0xC2B2AE3D27D4EB4F
 _SKETCH_MASK = (1 << 31) - 1
+_MIX_KEPT = (1 << 48) - 1
 # One salt per bin: XOR with it reorders the triples' hashes, so each bin
 # keeps the least triple of its own ordering (a MinHash of BINS functions).
 _SALTS = (0x2545F491, 0x4F6CDD1D, 0x1B873593, 0x68E31DA4, 0x3C6EF372)
@@ -105,7 +106,14 @@ def _word(word: str) -> tuple[int, int, int, int]:
         # digest's bits as bytes of 0 and 1 (lowest first), widened to lanes.
         bits = f"{digest:064b}".encode("ascii").translate(_BIT_VALUE)[::-1]
         spread = int.from_bytes(array("H", iter(bits)).tobytes(), sys.byteorder)
-        cached = _words[word] = (digest, spread, digest * _MIX_A, digest * _MIX_B)
+        # A triple keeps bits 17-47 of its sum, which only the sum's low
+        # 48 bits decide: the products are kept to those, small and quick.
+        cached = _words[word] = (
+            digest,
+            spread,
+            digest * _MIX_A & _MIX_KEPT,
+            digest * _MIX_B & _MIX_KEPT,
+        )
     return cached
 
 
