@@ -9,10 +9,11 @@ not counted, and measures in one run:
   one feed after another;
 - the desk's first pass: `feed_fetch()` for every feed (the path a Celery
   worker runs), including sanitising, keys, bulk insert, clustering and
-  topic matching. In real use a pool of Celery workers runs it, so by
-  default the bench runs it on a process pool of os.cpu_count() workers
-  (`--workers N` to change, `--workers 1` for one feed after another in this
-  process); the table says which, and counts CPU summed over every process.
+  topic matching, one feed after another in this process. In real use a
+  pool of Celery workers runs it: `--workers N` (`--workers 0` for one per
+  CPU) runs both desk passes on a process pool instead; the table says
+  which, and counts CPU summed over every process. On 2 loaded CPUs with
+  SQLite (writes serialised) the pool was no faster, hence not the default.
   On PostgreSQL, two reprints stored at the same moment by two workers do not
   see each other's uncommitted rows, so fewer clusters form than in one
   process (SQLite serialises the writes, so it shows no difference);
@@ -319,10 +320,10 @@ def main() -> None:
     options.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="processes for the desk's passes (default: one per CPU)",
+        default=1,
+        help="processes for the desk's passes (default 1; 0: one per CPU)",
     )
-    workers = max(1, options.parse_args().workers)
+    workers = options.parse_args().workers or os.cpu_count() or 1
     documents = build_feeds()
     ready: multiprocessing.Queue[int] = multiprocessing.Queue()
     server = multiprocessing.Process(
