@@ -63,6 +63,7 @@ def articles_store(
         return []
 
     articles = [_article(feed, key, entry, fetched_at) for key, entry in fresh.items()]
+    _serialise_clustering()
     touched = clusters_assign(articles)
     new_ids = _insert_new(articles)
     clusters_refresh(touched)
@@ -71,6 +72,24 @@ def articles_store(
             lambda: articles_ingested.send(sender=Article, article_ids=new_ids)
         )
     return new_ids
+
+
+# Namespace and key of the advisory lock taken while clustering (the
+# scheduler's per-host locks use namespace 0x0FEED).
+_CLUSTERING_LOCK = (0x0C1057, 1)
+
+
+def _serialise_clustering() -> None:
+    """Let one worker at a time cluster and insert, until its commit.
+
+    Two workers storing retellings of one story at the same moment cannot see
+    each other's uncommitted rows, so each would open its own cluster. The
+    lock is held to the end of the transaction; the next worker then finds
+    the first one's articles. SQLite's write lock already does this.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _CLUSTERING_LOCK)
 
 
 # The columns an insert writes, in order; the primary key comes back.

@@ -1,13 +1,17 @@
 import datetime as dt
+import threading
+import time
 from typing import Any
 
 import pytest
+from django.db import connections, transaction
 
 from feeds.clustering import distance, simhash, sketch, words_of
 from feeds.models import Article, Feed, StoryCluster
 from feeds.parsing import ParsedEntry, entry_keys
 from feeds.storing import articles_store
 from tests.factories import make_feed
+from tests.services import need_postgres
 
 DAY = dt.datetime(2026, 5, 8, 9, tzinfo=dt.UTC)
 LEAD = (
@@ -149,3 +153,39 @@ def test_it_hashes_near_duplicates_close_and_others_far() -> None:
     assert distance(simhash(same), simhash(far)) > 8
     assert sum(a == b for a, b in zip(sketch(same), sketch(near), strict=True)) >= 2
     assert simhash(["too", "few"]) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_groups_reprints_stored_by_two_workers_at_the_same_moment() -> None:
+    need_postgres()
+    feeds = [make_feed(), make_feed()]
+    entries = [
+        _entry(1, "Report finds low compliance with cyber law", LEAD),
+        _entry(2, "Cyber law sees low compliance, report finds", LEAD),
+    ]
+    first_stored = threading.Event()
+
+    def worker(index: int) -> None:
+        try:
+            if index == 1:
+                first_stored.wait(timeout=10)
+            with transaction.atomic():
+                _store(feeds[index], entries[index])
+                if index == 0:
+                    # Hold the first worker's transaction open while the
+                    # second one stores its retelling of the same story.
+                    first_stored.set()
+                    time.sleep(0.5)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    clusters = set(Article.objects.values_list("cluster_id", flat=True))
+    assert Article.objects.count() == 2
+    assert len(clusters) == 1
+    assert None not in clusters
