@@ -130,6 +130,21 @@ class FeedAdmin(admin.ModelAdmin):
         "last_modified",
     )
 
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except FeedRejected:
+            # Another editor took the URL between the form's check and the
+            # save (the save rolled back). Showing the form again runs the
+            # check again, which now names the clash beside the input.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(
         self, request: HttpRequest, obj: Feed, form: Any, change: bool
     ) -> None:

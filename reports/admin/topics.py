@@ -121,6 +121,21 @@ class TopicAdmin(admin.ModelAdmin):
         # Reports keep their topic (PROTECT); disable drafting instead.
         return False
 
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationFailed:
+            # Another editor took the slug between the form's check and the
+            # save (the save rolled back). Showing the form again runs the
+            # check again, which now names the clash beside the input.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(
         self, request: HttpRequest, obj: Topic, form: Any, change: bool
     ) -> None:

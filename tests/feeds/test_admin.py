@@ -219,3 +219,40 @@ def test_it_adds_feeds_through_the_registry_and_shows_its_problems(
         "C",
         900,
     )
+
+
+@pytest.mark.django_db
+def test_it_checks_the_form_again_instead_of_failing_when_the_save_is_refused(
+    editor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feeds import admin as feeds_admin
+    from feeds.errors import FeedRejected
+    from feeds.registry import feed_create
+
+    url = "https://example.org/raced.xml"
+    calls: list[str] = []
+
+    def refused_once(**values: Any) -> Feed:
+        # As when another editor's feed lands between the form's check and
+        # the save: the registry refuses, and the save rolls back.
+        calls.append(values["url"])
+        if len(calls) == 1:
+            raise FeedRejected("taken", problems=[f"url: {url} is registered"])
+        return feed_create(**values)
+
+    monkeypatch.setattr(feeds_admin, "feed_create", refused_once)
+    response = _client(editor).post(
+        reverse("admin:feeds_feed_add"),
+        {
+            "url": url,
+            "title": "Raced wire",
+            "site": "",
+            "reliability": "C",
+            "default_tlp": "clear",
+            "poll_interval": 900,
+        },
+    )
+
+    assert response.status_code == 302
+    assert calls == [url, url]
+    assert Feed.objects.filter(url=url).count() == 1
