@@ -80,9 +80,34 @@ class FeedForm(forms.ModelForm):
         return data
 
 
+class RecheckRefusedSave(admin.ModelAdmin):
+    """Show the form checked again when the domain refuses a checked save.
+
+    Between the form's check and the save another editor may take the same
+    URL or slug; the domain function then refuses and the save rolls back.
+    Running the view once more checks the form again, which now names the
+    clash beside the kept input instead of showing an error page.
+    """
+
+    refused_save_errors: tuple[type[Exception], ...] = ()
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except self.refused_save_errors:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(Feed)
-class FeedAdmin(admin.ModelAdmin):
+class FeedAdmin(RecheckRefusedSave):
     form = FeedForm
+    refused_save_errors = (FeedRejected,)
     list_display = (
         "__str__",
         "health",
@@ -129,21 +154,6 @@ class FeedAdmin(admin.ModelAdmin):
         "etag",
         "last_modified",
     )
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> Any:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except FeedRejected:
-            # Another editor took the URL between the form's check and the
-            # save (the save rolled back). Showing the form again runs the
-            # check again, which now names the clash beside the input.
-            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(
         self, request: HttpRequest, obj: Feed, form: Any, change: bool

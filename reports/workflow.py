@@ -125,6 +125,10 @@ def _reason(reason: str, what: str) -> str:
     return text
 
 
+# The fields an approval sets and `_void_approval` clears.
+_APPROVAL_FIELDS = ("approved_revision", "approved_by", "approved_at")
+
+
 def _void_approval(report: Report) -> None:
     report.approved_revision = None
     report.approved_by = None
@@ -218,15 +222,7 @@ def report_request_changes(*, report: Report, actor: Any, reason: str) -> Report
     was_approved = locked.approved_revision_id
     locked.state = State.DRAFT
     _void_approval(locked)
-    locked.save(
-        update_fields=[
-            "state",
-            "approved_revision",
-            "approved_by",
-            "approved_at",
-            "updated_at",
-        ]
-    )
+    locked.save(update_fields=["state", *_APPROVAL_FIELDS, "updated_at"])
     audit_record(
         actor=actor,
         action=Action.CHANGES_REQUESTED,
@@ -269,15 +265,7 @@ def report_approve(*, report: Report, actor: Any, revision: Revision | int) -> R
     locked.approved_revision = approved
     locked.approved_by = actor
     locked.approved_at = timezone.now()
-    locked.save(
-        update_fields=[
-            "state",
-            "approved_revision",
-            "approved_by",
-            "approved_at",
-            "updated_at",
-        ]
-    )
+    locked.save(update_fields=["state", *_APPROVAL_FIELDS, "updated_at"])
     audit_record(
         actor=actor,
         action=Action.APPROVED,
@@ -414,9 +402,7 @@ def after_new_revision(*, report: Report, revision: Revision, actor: Any) -> Non
         update_fields=[
             "state",
             "latest_revision",
-            "approved_revision",
-            "approved_by",
-            "approved_at",
+            *_APPROVAL_FIELDS,
             "updated_at",
         ]
     )

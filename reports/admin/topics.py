@@ -18,6 +18,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from feeds.admin import RecheckRefusedSave
 from reports.drafting import DRAFTERS, resolve_drafter_name
 from reports.errors import DeskError, ValidationFailed
 from reports.jobs import draft_request
@@ -90,8 +91,9 @@ def _domain_values(data: dict[str, Any]) -> tuple[dict[str, Any], list[int] | No
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(RecheckRefusedSave):
     form = TopicForm
+    refused_save_errors = (ValidationFailed,)
     list_display = ("name", "slug", "country_code", "cadence_days", "drafting_enabled")
     list_filter = ("drafting_enabled",)
     search_fields = ("name", "slug")
@@ -120,21 +122,6 @@ class TopicAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Reports keep their topic (PROTECT); disable drafting instead.
         return False
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> Any:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationFailed:
-            # Another editor took the slug between the form's check and the
-            # save (the save rolled back). Showing the form again runs the
-            # check again, which now names the clash beside the input.
-            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(
         self, request: HttpRequest, obj: Topic, form: Any, change: bool
