@@ -173,6 +173,12 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "osint-desk@localhost")
+# The download fast path (osint/asgi.py, reports/fastpath.py): how long one
+# session's right to one report's PDF is reused before it is checked again
+# (a sign-out, a withdrawal or a correction reaches downloads within this
+# many seconds; 0 checks every download), and the memory kept for PDF bytes.
+OSINT_DOWNLOAD_GRANT_SECONDS = env_int("OSINT_DOWNLOAD_GRANT_SECONDS", 5, minimum=0)
+OSINT_DOWNLOAD_CACHE_MB = env_int("OSINT_DOWNLOAD_CACHE_MB", 64, minimum=0)
 # Absolute links in e-mails and Atom feeds point here.
 OSINT_SITE_URL = env_str("OSINT_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -7,7 +7,6 @@ like an unknown id, so the portal never reveals what the desk is working on.
 """
 
 import logging
-import re
 from collections.abc import Callable
 from functools import lru_cache, wraps
 from typing import Any
@@ -18,7 +17,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -27,22 +25,20 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.http import http_date, parse_etags, quote_etag
 from django.views.decorators.http import require_http_methods, require_POST
 
 from feeds.models import Tlp
 from reports.annex import annex_for_revision
 from reports.borders import countries_in
 from reports.content import THREAT_LEVELS, parse_content
+from reports.downloads import pdf_response
 from reports.errors import Forbidden, NotFound
-from reports.models import AccessToken, Download, Publication, Report, Topic
+from reports.models import AccessToken, Publication, Report, Topic
 from reports.pdfcharts import THREAT_COLOURS
 from reports.pdfmap import INTENSITY_COLOURS, INTENSITY_NAMES, is_country
 from reports.publishing import (
     pdf_filename,
     publication_for_reader,
-    publication_open,
-    publication_path,
     visible_publications,
 )
 from reports.rendering import format_coordinates, format_period, paragraphs
@@ -288,44 +284,6 @@ def area_borders(
 
 # --- Downloads ------------------------------------------------------------------
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-class _Unsatisfiable(Exception):
-    pass
-
-
-def _byte_range(header: str, size: int) -> tuple[int, int] | None:
-    """The one range asked for as (first, last), inclusive; None to send all.
-
-    Several ranges, or a header that is not a byte range, are answered with
-    the whole file, as HTTP allows; a range wholly past the end is refused.
-    """
-    match = _RANGE.match(header.strip().replace(" ", ""))
-    if not match or (not match[1] and not match[2]):
-        return None
-    if not match[1]:
-        suffix = int(match[2])
-        if suffix == 0:
-            raise _Unsatisfiable
-        return max(size - suffix, 0), size - 1
-    first = int(match[1])
-    if match[2] and int(match[2]) < first:
-        return None
-    if first >= size:
-        raise _Unsatisfiable
-    last = int(match[2]) if match[2] else size - 1
-    return first, min(last, size - 1)
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    if header.strip() == "*":
-        return True
-    wanted = etag.strip('"')
-    return any(
-        tag.removeprefix("W/").strip('"') == wanted for tag in parse_etags(header)
-    )
-
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
@@ -333,7 +291,7 @@ def _etag_matches(header: str, etag: str) -> bool:
 def report_pdf(request: HttpRequest, report_id: int) -> HttpResponseBase:
     """The current PDF of a report."""
     publication = publication_for_reader(user=request.user, report_id=report_id)
-    return _serve_pdf(request, publication, current=True)
+    return pdf_response(request, publication, current=True)
 
 
 @login_required
@@ -352,90 +310,7 @@ def publication_pdf(
         .values_list("pk", flat=True)
         .first()
     )
-    return _serve_pdf(request, publication, current=newest == publication.pk)
-
-
-def _serve_pdf(
-    request: HttpRequest, publication: Publication, *, current: bool
-) -> HttpResponseBase:
-    etag = quote_etag(publication.sha256)
-    size = publication.size
-    headers = {
-        "ETag": etag,
-        "Last-Modified": http_date(publication.published_at.timestamp()),
-        "Accept-Ranges": "bytes",
-        "Cache-Control": "private, max-age=0, must-revalidate",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if_none_match = request.headers.get("If-None-Match", "")
-    if if_none_match and _etag_matches(if_none_match, etag):
-        response = HttpResponse(status=304)
-        for key, value in headers.items():
-            response[key] = value
-        return response
-
-    wanted: tuple[int, int] | None = None
-    range_header = request.headers.get("Range", "")
-    if_range = request.headers.get("If-Range", "")
-    # A client whose copy is out of date (If-Range names another version)
-    # gets the whole new file rather than a piece of it.
-    if range_header and (not if_range or if_range.strip() == etag):
-        try:
-            wanted = _byte_range(range_header, size)
-        except _Unsatisfiable:
-            response = HttpResponse(
-                "The requested range lies outside the file.",
-                status=416,
-                content_type="text/plain; charset=utf-8",
-            )
-            response["Content-Range"] = f"bytes */{size}"
-            response["ETag"] = etag
-            return response
-
-    filename = pdf_filename(publication, current=current)
-    if wanted is None:
-        path = publication_path(publication)
-        if path is not None:
-            try:
-                handle = path.open("rb")
-            except FileNotFoundError:
-                raise NotFound("The PDF of this publication is missing.") from None
-            response_full: HttpResponseBase = FileResponse(
-                handle,
-                content_type="application/pdf",
-                as_attachment=True,
-                filename=filename,
-            )
-        else:
-            with publication_open(publication) as stored:
-                response_full = HttpResponse(
-                    stored.read(), content_type="application/pdf"
-                )
-            response_full["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response_full["Content-Length"] = str(size)
-        for key, value in headers.items():
-            response_full[key] = value
-        _log_download(request, publication, "")
-        return response_full
-
-    first, last = wanted
-    with publication_open(publication) as stored:
-        stored.seek(first)
-        body = stored.read(last - first + 1)
-    response = HttpResponse(body, status=206, content_type="application/pdf")
-    response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    for key, value in headers.items():
-        response[key] = value
-    _log_download(request, publication, f"bytes={first}-{last}")
-    return response
-
-
-def _log_download(request: HttpRequest, publication: Publication, span: str) -> None:
-    if request.method == "HEAD":
-        return
-    user = request.user if request.user.is_authenticated else None
-    Download.objects.create(publication=publication, user=user, byte_range=span)
+    return pdf_response(request, publication, current=newest == publication.pk)
 
 
 # --- Following and the feed ---------------------------------------------------------

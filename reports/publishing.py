@@ -32,8 +32,10 @@ from django.utils import timezone
 from feeds.models import Tlp
 from reports.annex import revision_input_article_ids
 from reports.content import THREAT_LEVELS, content_problems
+from reports.delivery import PdfFile
 from reports.errors import Forbidden, NotFound, ValidationFailed
 from reports.models import (
+    Download,
     Publication,
     PublicationNotice,
     Report,
@@ -211,6 +213,28 @@ def publication_for_reader(
     if publication is None:
         raise NotFound("There is no published report with that number.")
     return publication
+
+
+def pdf_file(publication: Publication, *, current: bool = True) -> PdfFile:
+    """The facts a download answer is built from."""
+    return PdfFile(
+        publication_id=publication.pk,
+        sha256=publication.sha256,
+        size=publication.size,
+        published_at=publication.published_at,
+        filename=pdf_filename(publication, current=current),
+    )
+
+
+def download_log(*, publication: Publication, user: Any, span: str) -> None:
+    """Record one download (`span` is "" for the whole file)."""
+    Download.objects.create(publication=publication, user=user, byte_range=span)
+    logger.info(
+        "publication downloaded publication_id=%s user_id=%s range=%s",
+        publication.pk,
+        getattr(user, "pk", None),
+        span or "all",
+    )
 
 
 def pdf_filename(publication: Publication, *, current: bool = True) -> str:

@@ -3,10 +3,8 @@
 import logging
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import HttpResponse, HttpResponseBase
-from django.utils.http import quote_etag
+from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins
@@ -18,8 +16,9 @@ from rest_framework.response import Response
 from reports.api.filters import PublicationFilter
 from reports.api.serializers import PublicationSerializer
 from reports.api.views.base import DeskViewSet
-from reports.models import Download, Publication
-from reports.publishing import pdf_filename, publication_open, visible_publications
+from reports.downloads import pdf_response
+from reports.models import Publication
+from reports.publishing import visible_publications
 from reports.roles import Capability
 
 logger = logging.getLogger(__name__)
@@ -74,29 +73,11 @@ class PublicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskV
     )
     def pdf(self, request: Request, pk: str) -> HttpResponseBase:
         publication = self.get_object()
-        etag = quote_etag(publication.sha256)
-        if etag in request.headers.get("If-None-Match", ""):
-            not_modified = HttpResponse(status=304)
-            not_modified["ETag"] = etag
-            return not_modified
-
-        with publication_open(publication) as stored:
-            body = stored.read()
-        answer = HttpResponse(body, content_type="application/pdf")
-        filename = pdf_filename(publication, current=not publication.superseded)
-        answer["Content-Disposition"] = f'attachment; filename="{filename}"'
-        answer["ETag"] = etag
-        if request.method == "HEAD":
-            return answer
-        # The portal logs its downloads the same way; programs are readers too.
-        reader = request.user if isinstance(request.user, User) else None
-        Download.objects.create(publication=publication, user=reader)
-        logger.info(
-            "publication downloaded publication_id=%s user_id=%s",
-            publication.pk,
-            request.user.pk,
+        # The portal's rules (validators, ranges, the download log) hold here
+        # too; programs are readers like any other.
+        return pdf_response(
+            request, publication, current=not publication.superseded, stream=False
         )
-        return answer
 
     def finalize_response(  # type: ignore[override]
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any

@@ -34,6 +34,20 @@ def test_it_serves_the_stored_bytes_with_their_etag_and_logs_the_download(
     assert Download.objects.filter(publication=publication, user=subscriber).exists()
 
 
+def test_it_serves_a_byte_range_and_logs_it(editor2, subscriber):
+    report = report_in(Report.State.PUBLISHED, publisher=editor2)
+    publication = report.publications.get()
+
+    response = bearer_client(subscriber).get(
+        f"/api/publications/{publication.pk}/pdf/", HTTP_RANGE="bytes=0-3"
+    )
+
+    assert response.status_code == 206
+    assert response.content == TINY_PDF[:4]
+    assert response["Content-Range"] == f"bytes 0-3/{len(TINY_PDF)}"
+    assert Download.objects.get(publication=publication).byte_range == "bytes=0-3"
+
+
 def test_it_answers_304_to_a_client_holding_the_same_bytes(editor2, subscriber):
     report = report_in(Report.State.PUBLISHED, publisher=editor2)
     publication = report.publications.get()
