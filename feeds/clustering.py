@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Q
 
 from feeds.models import Article, StoryCluster
 
@@ -347,26 +347,21 @@ def clusters_refresh(cluster_ids: Iterable[int]) -> None:
     ids = sorted(set(cluster_ids))
     if not ids:
         return
-    members = Article.objects.filter(cluster=OuterRef("pk")).order_by()
-    StoryCluster.objects.filter(pk__in=ids).update(
-        article_count=Coalesce(
-            Subquery(members.values("cluster").annotate(n=Count("pk")).values("n")[:1]),
-            0,
-        ),
-        first_published_at=Coalesce(
-            Subquery(
-                members.values("cluster")
-                .annotate(first=Min("published_at"))
-                .values("first")[:1]
-            ),
-            F("first_published_at"),
-        ),
-        last_published_at=Coalesce(
-            Subquery(
-                members.values("cluster")
-                .annotate(last=Max("published_at"))
-                .values("last")[:1]
-            ),
-            F("last_published_at"),
-        ),
-    )
+    # One statement of correlated subqueries, written out: the ORM's version
+    # cost more to compile than to run, once per stored batch.
+    cluster = connection.ops.quote_name(StoryCluster._meta.db_table)
+    article = connection.ops.quote_name(Article._meta.db_table)
+    members = f"FROM {article} AS a WHERE a.cluster_id = {cluster}.id"
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            cursor.execute(
+                f"UPDATE {cluster} SET"
+                f" article_count = (SELECT COUNT(*) {members}),"
+                f" first_published_at = COALESCE((SELECT MIN(a.published_at)"
+                f" {members}), first_published_at),"
+                f" last_published_at = COALESCE((SELECT MAX(a.published_at)"
+                f" {members}), last_published_at)"
+                f" WHERE id IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )

@@ -27,7 +27,7 @@ from feeds.clustering import (
 from feeds.clustering import to_signed as signed_hash
 from feeds.models import Article, Feed
 from feeds.parsing import ParsedEntry
-from feeds.signals import articles_ingested
+from feeds.signals import IngestedArticle, articles_ingested
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +65,18 @@ def articles_store(
     articles = [_article(feed, key, entry, fetched_at) for key, entry in fresh.items()]
     _serialise_clustering()
     touched = clusters_assign(articles)
-    new_ids = _insert_new(articles)
+    stored = _insert_new(articles)
     clusters_refresh(touched)
+    new_ids = [article.pk for article in stored]
     if new_ids:
+        texts = [
+            IngestedArticle(a.pk, feed.pk, a.title, a.summary, a.content)
+            for a in stored
+        ]
         transaction.on_commit(
-            lambda: articles_ingested.send(sender=Article, article_ids=new_ids)
+            lambda: articles_ingested.send(
+                sender=Article, article_ids=new_ids, articles=texts
+            )
         )
     return new_ids
 
@@ -108,12 +115,13 @@ _DATETIME_COLUMNS = [
 ]
 
 
-def _insert_new(articles: list[Article]) -> list[int]:
-    """Insert, skipping rows whose (feed, entry key) exists; the new ids.
+def _insert_new(articles: list[Article]) -> list[Article]:
+    """Insert, skipping rows whose (feed, entry key) exists; those written,
+    in order, with their ids set.
 
     One statement per few hundred rows, `ON CONFLICT DO NOTHING RETURNING
-    id` (PostgreSQL, and SQLite since 3.35): a racing worker's row is
-    skipped, and only rows really written report their id. The ORM's
+    id, entry_key` (PostgreSQL, and SQLite since 3.35): a racing worker's
+    row is skipped, and only rows really written come back. The ORM's
     bulk_create with ignore_conflicts reports no ids, which would cost a
     second query, and builds its SQL several times slower.
     """
@@ -121,7 +129,8 @@ def _insert_new(articles: list[Article]) -> list[int]:
     names = ", ".join(connection.ops.quote_name(str(f.column)) for f in _COLUMNS)
     conflict = ", ".join(connection.ops.quote_name(c) for c in ("feed_id", "entry_key"))
     row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
-    new_ids: list[int] = []
+    returning = ", ".join(connection.ops.quote_name(c) for c in ("id", "entry_key"))
+    written: dict[str, int] = {}
     with connection.cursor() as cursor:
         for start in range(0, len(articles), _INSERT_ROWS):
             chunk = articles[start : start + _INSERT_ROWS]
@@ -137,11 +146,17 @@ def _insert_new(articles: list[Article]) -> list[int]:
                 f"INSERT INTO {table} ({names}) VALUES "
                 + ", ".join([row] * len(chunk))
                 + f" ON CONFLICT ({conflict}) DO NOTHING RETURNING "
-                + connection.ops.quote_name("id"),
+                + returning,
                 params,
             )
-            new_ids.extend(int(found[0]) for found in cursor.fetchall())
-    return new_ids
+            written.update((key, int(pk)) for pk, key in cursor.fetchall())
+    stored = []
+    for article in articles:
+        if article.entry_key in written:
+            article.pk = written[article.entry_key]
+            article._state.adding = False
+            stored.append(article)
+    return stored
 
 
 def _existing_keys(feed: Feed, keys: list[str]) -> set[str]:

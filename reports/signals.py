@@ -1,5 +1,6 @@
 """Receivers that connect the reports side to events elsewhere."""
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_migrate, post_save
 from django.dispatch import receiver
 
-from feeds.signals import articles_ingested
+from feeds.signals import IngestedArticle, articles_ingested
 from reports.matching import articles_match, topic_rematch
 from reports.models import Topic
 from reports.roles import sync_role_groups
@@ -24,8 +25,13 @@ def keep_role_groups_in_step(sender: AppConfig, **kwargs: Any) -> None:
 
 
 @receiver(articles_ingested)
-def match_new_articles(sender: Any, article_ids: list[int], **kwargs: Any) -> None:
-    articles_match(article_ids=article_ids)
+def match_new_articles(
+    sender: Any,
+    article_ids: list[int],
+    articles: Sequence[IngestedArticle] | None = None,
+    **kwargs: Any,
+) -> None:
+    articles_match(article_ids=article_ids, texts=articles)
 
 
 @receiver(post_save, sender=Topic)
