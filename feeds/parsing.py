@@ -17,8 +17,10 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
+from feedparser.urls import make_safe_absolute_uri
 
 from feeds.canonical import canonical_url
 from feeds.models import Feed
@@ -51,6 +53,10 @@ class ParsedEntry:
     content: str
     author: str
     published: dt.datetime | None
+    # A relative guid resolved against the feed's address: the guid's
+    # spelling in keys stored before the desk resolved links itself (see
+    # parse_feed), looked up so those articles are still recognised.
+    resolved_guid: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,11 @@ class ParsedFeed:
 def parse_feed(body: bytes, *, headers: Mapping[str, str], url: str) -> ParsedFeed:
     """Parse feed bytes; a feedparser failure or a non-feed raises ParseError."""
     response_headers = {k.lower(): v for k, v in headers.items()}
-    response_headers.setdefault("content-location", url)
+    # Relative links are resolved here, for the two the desk keeps (entry and
+    # site), against the address feedparser would use. Given a base address,
+    # feedparser re-resolves it at every element it opens: a tenth of all
+    # ingest work, for values that are then thrown away.
+    base = response_headers.pop("content-location", "") or url
     try:
         result = feedparser.parse(
             io.BytesIO(body),
@@ -86,13 +96,13 @@ def parse_feed(body: bytes, *, headers: Mapping[str, str], url: str) -> ParsedFe
 
     entries = []
     for raw in result.entries:
-        entry = _entry(raw)
+        entry = _entry(raw, base)
         if entry is not None:
             entries.append(entry)
     meta = result.get("feed", {})
     return ParsedFeed(
         title=one_line(str(meta.get("title", "")), limit=300),
-        site=safe_http_url(str(meta.get("link", ""))),
+        site=safe_http_url(make_safe_absolute_uri(base, str(meta.get("link", "")))),
         version=str(result.get("version") or ""),
         entries=entries,
         warning=_warning(result),
@@ -125,7 +135,7 @@ def _exception_text(exc: object) -> str:
     return text[:300]
 
 
-def _entry(raw: Any) -> ParsedEntry | None:
+def _entry(raw: Any, base: str) -> ParsedEntry | None:
     summary = html_to_text(str(raw.get("summary", "")))[:MAX_SUMMARY_CHARS]
     content_parts = [
         str(part.get("value", "")) for part in raw.get("content", []) or []
@@ -136,11 +146,16 @@ def _entry(raw: Any) -> ParsedEntry | None:
     title = one_line(str(raw.get("title", "")), limit=1000)
     if not title:
         title = one_line(summary or content, limit=120)
-    link = safe_http_url(str(raw.get("link", "")))
+    link = safe_http_url(make_safe_absolute_uri(base, str(raw.get("link", ""))))
     if not (title or link):
         return None
+    guid = one_line(str(raw.get("id", "")), limit=2000)
+    resolved = ""
+    if guid and not urlsplit(guid).scheme:
+        resolved = one_line(make_safe_absolute_uri(base, guid), limit=2000)
     return ParsedEntry(
-        guid=one_line(str(raw.get("id", "")), limit=2000),
+        guid=guid,
+        resolved_guid=resolved if resolved != guid else "",
         link=link,
         title=title or "(untitled)",
         summary=summary,
@@ -200,6 +215,11 @@ def entry_keys(entries: list[ParsedEntry], *, mode: str) -> tuple[list[str], str
         seen.add(key)
         keys.append(_bounded(key))
     return keys, mode
+
+
+def guid_key(guid: str) -> str:
+    """The key of an entry known by its guid."""
+    return _bounded("g:" + guid)
 
 
 def _unusable(values: list[str]) -> bool:

@@ -26,7 +26,7 @@ from feeds.clustering import (
 )
 from feeds.clustering import to_signed as signed_hash
 from feeds.models import Article, Feed
-from feeds.parsing import ParsedEntry
+from feeds.parsing import ParsedEntry, guid_key
 from feeds.signals import IngestedArticle, articles_ingested
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,19 @@ def articles_store(
     batch: dict[str, ParsedEntry] = {}
     for key, entry in zip(keys, entries, strict=True):
         batch.setdefault(key, entry)
-    existing = _existing_keys(feed, list(batch))
-    fresh = {key: entry for key, entry in batch.items() if key not in existing}
+    # A relative guid was stored resolved against the feed's address until
+    # the desk resolved links itself; such keys still name the same entry.
+    older = {
+        key: guid_key(entry.resolved_guid)
+        for key, entry in batch.items()
+        if entry.resolved_guid and key == guid_key(entry.guid)
+    }
+    existing = _existing_keys(feed, [*batch, *older.values()])
+    fresh = {
+        key: entry
+        for key, entry in batch.items()
+        if key not in existing and older.get(key) not in existing
+    }
     if skip_known_links and fresh:
         known = _existing_links(feed, [canonical_url(e.link) for e in fresh.values()])
         fresh = {k: e for k, e in fresh.items() if canonical_url(e.link) not in known}

@@ -161,3 +161,29 @@ def test_it_bounds_long_keys() -> None:
 
     assert len(keys[0]) < 100
     assert keys[0].startswith("g:sha256:")
+
+
+def test_relative_links_and_guids_resolve_against_the_feed_or_its_content_location() -> (
+    None
+):
+    body = rss([item(1, link="/news/1", guid="1001")])
+
+    plain = parse_feed(body, headers=HEADERS, url=URL).entries[0]
+    moved = parse_feed(
+        body,
+        headers={**HEADERS, "Content-Location": "https://mirror.example.net/a/feed"},
+        url=URL,
+    ).entries[0]
+
+    assert plain.link == "https://news.example.org/news/1"
+    assert (plain.guid, plain.resolved_guid) == (
+        "1001",
+        "https://news.example.org/1001",
+    )
+    assert moved.link == "https://mirror.example.net/news/1"
+    assert moved.resolved_guid == "https://mirror.example.net/a/1001"
+
+
+def test_absolute_guids_have_no_second_spelling() -> None:
+    entry = parse_feed(rss([item(1)]), headers=HEADERS, url=URL).entries[0]
+    assert (entry.guid, entry.resolved_guid) == ("urn:item:1", "")

@@ -145,3 +145,25 @@ def test_it_hashes_content_blind_to_spacing_and_case() -> None:
 
     assert content_hash(one) == content_hash(two)
     assert content_hash(one) != content_hash(_entry(3))
+
+
+@pytest.mark.django_db
+def test_an_article_stored_under_its_resolved_relative_guid_is_not_stored_again() -> (
+    None
+):
+    # Before the desk resolved links itself, feedparser resolved a relative
+    # guid against the feed's address, and the key kept that spelling.
+    feed = make_feed()
+    old = _entry(1, guid="https://news.example.org/1001")
+    _store(feed, [old])
+
+    again = _store(
+        feed,
+        [
+            _entry(1, guid="1001", resolved_guid="https://news.example.org/1001"),
+            _entry(2),
+        ],
+    )
+
+    assert len(again) == 1
+    assert Article.objects.filter(feed=feed).count() == 2
