@@ -24,11 +24,29 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
+from typing import Protocol
 
 from django.db import connection
 from django.db.models import Q
 
 from feeds.models import Article, StoryCluster
+
+
+class Unsaved(Protocol):
+    """An article about to be stored, as clustering reads and marks it
+    (`feeds.storing.NewArticle`, or an unsaved Article)."""
+
+    published_at: dt.datetime
+    content_hash: str
+    canonical_url: str
+    simhash: int
+    sketch_0: int
+    sketch_1: int
+    sketch_2: int
+    sketch_3: int
+    sketch_4: int
+    cluster_id: int | None
+
 
 WINDOW = dt.timedelta(days=3)
 MAX_DISTANCE = 8
@@ -161,18 +179,18 @@ class _Known:
     content_hash: str
     canonical_url: str
     bins: tuple[int, ...]
-    pending: "Article | None" = None
+    pending: Unsaved | None = None
 
 
 @dataclass
 class _Story:
     """A story found twice or more, whose cluster is still to be made."""
 
-    members: list[Article] = field(default_factory=list)
+    members: list[Unsaved] = field(default_factory=list)
     stored_ids: list[int] = field(default_factory=list)
 
 
-def clusters_assign(articles: Sequence[Article]) -> set[int]:
+def clusters_assign(articles: Sequence[Unsaved]) -> set[int]:
     """Put each unsaved article that retells a known story in its cluster.
 
     An article joins the cluster of its closest match; when the match has no
@@ -234,14 +252,14 @@ def clusters_assign(articles: Sequence[Article]) -> set[int]:
     )
     for story, cluster in zip(stories, clusters, strict=True):
         for member in story.members:
-            member.cluster = cluster
+            member.cluster_id = cluster.pk
         if story.stored_ids:
             Article.objects.filter(pk__in=story.stored_ids).update(cluster=cluster)
         touched.add(cluster.pk)
     return touched
 
 
-def _candidates(articles: Sequence[Article]) -> list[_Known]:
+def _candidates(articles: Sequence[Unsaved]) -> list[_Known]:
     times = [article.published_at for article in articles]
     lo, hi = min(times) - WINDOW, max(times) + WINDOW
     conditions: list[Q] = [Q(content_hash__in={a.content_hash for a in articles})]
@@ -279,7 +297,7 @@ def _candidates(articles: Sequence[Article]) -> list[_Known]:
     ]
 
 
-def _bins(article: Article) -> tuple[int, ...]:
+def _bins(article: Unsaved) -> tuple[int, ...]:
     return (
         article.sketch_0,
         article.sketch_1,
@@ -311,7 +329,7 @@ class _Index:
         for key in self._keys(row.content_hash, row.canonical_url, row.bins):
             self._by_key.setdefault(key, []).append(row)
 
-    def sharing(self, article: Article) -> list[_Known]:
+    def sharing(self, article: Unsaved) -> list[_Known]:
         found: dict[int, _Known] = {}
         keys = self._keys(article.content_hash, article.canonical_url, _bins(article))
         for key in keys:
@@ -320,7 +338,7 @@ class _Index:
         return list(found.values())
 
 
-def _best_match(article: Article, known: Iterable[_Known]) -> _Known | None:
+def _best_match(article: Unsaved, known: Iterable[_Known]) -> _Known | None:
     best: _Known | None = None
     best_gap = MAX_DISTANCE + 1
     bins = _bins(article)

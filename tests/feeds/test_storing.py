@@ -167,3 +167,12 @@ def test_an_article_stored_under_its_resolved_relative_guid_is_not_stored_again(
 
     assert len(again) == 1
     assert Article.objects.filter(feed=feed).count() == 2
+
+
+def test_a_new_article_carries_every_column_the_insert_writes() -> None:
+    import dataclasses
+
+    from feeds.storing import _COLUMNS, NewArticle
+
+    carried = {f.name for f in dataclasses.fields(NewArticle)}
+    assert {field.attname for field in _COLUMNS} <= carried
