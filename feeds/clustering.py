@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.db import connection
+from django.utils import timezone
 
 from feeds.models import Article, StoryCluster
 
@@ -239,21 +240,55 @@ def clusters_assign(articles: Sequence[Unsaved]) -> set[int]:
     stories += [
         s for s in story_of_stored.values() if id(s) not in {id(x) for x in stories}
     ]
-    clusters = StoryCluster.objects.bulk_create(
-        StoryCluster(
-            first_published_at=min(a.published_at for a in story.members),
-            last_published_at=max(a.published_at for a in story.members),
-            article_count=0,
-        )
-        for story in stories
-    )
-    for story, cluster in zip(stories, clusters, strict=True):
+    ids = _clusters_create(stories)
+    regrouped: list[tuple[int, int]] = []
+    for story, cluster_id in zip(stories, ids, strict=True):
         for member in story.members:
-            member.cluster_id = cluster.pk
-        if story.stored_ids:
-            Article.objects.filter(pk__in=story.stored_ids).update(cluster=cluster)
-        touched.add(cluster.pk)
+            member.cluster_id = cluster_id
+        regrouped += [(stored, cluster_id) for stored in story.stored_ids]
+        touched.add(cluster_id)
+    _clusters_join(regrouped)
     return touched
+
+
+def _clusters_create(stories: list[_Story]) -> list[int]:
+    """Insert one empty cluster per story (clusters_refresh counts them);
+    their ids, in order. One row a statement: a batch makes a handful, and
+    the order of a multi-row RETURNING is not promised by SQLite."""
+    table = connection.ops.quote_name(StoryCluster._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    now = adapt(timezone.now())
+    ids = []
+    with connection.cursor() as cursor:
+        for story in stories:
+            cursor.execute(
+                f"INSERT INTO {table}"
+                " (created_at, first_published_at, last_published_at, article_count)"
+                " VALUES (%s, %s, %s, 0) RETURNING id",
+                [
+                    now,
+                    adapt(min(a.published_at for a in story.members)),
+                    adapt(max(a.published_at for a in story.members)),
+                ],
+            )
+            row = cursor.fetchone()
+            assert row is not None  # RETURNING always gives the new row
+            ids.append(int(row[0]))
+    return ids
+
+
+def _clusters_join(pairs: list[tuple[int, int]]) -> None:
+    """Put stored articles, alone until now, in their new clusters."""
+    if not pairs:
+        return
+    table = connection.ops.quote_name(Article._meta.db_table)
+    cases = " ".join(["WHEN %s THEN %s"] * len(pairs))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET cluster_id = CASE id {cases} END"
+            f" WHERE id IN ({', '.join(['%s'] * len(pairs))})",
+            [value for pair in pairs for value in pair] + [p[0] for p in pairs],
+        )
 
 
 def _candidates(articles: Sequence[Unsaved]) -> list[_Known]:

@@ -146,13 +146,13 @@ def _entry(raw: Any, base: str) -> ParsedEntry | None:
     title = one_line(str(raw.get("title", "")), limit=1000)
     if not title:
         title = one_line(summary or content, limit=120)
-    link = safe_http_url(make_safe_absolute_uri(base, str(raw.get("link", ""))))
+    link = safe_http_url(_absolute(base, str(raw.get("link", ""))))
     if not (title or link):
         return None
     guid = one_line(str(raw.get("id", "")), limit=2000)
     resolved = ""
     if guid and not urlsplit(guid).scheme:
-        resolved = one_line(make_safe_absolute_uri(base, guid), limit=2000)
+        resolved = one_line(_absolute(base, guid), limit=2000)
     return ParsedEntry(
         guid=guid,
         resolved_guid=resolved if resolved != guid else "",
@@ -163,6 +163,16 @@ def _entry(raw: Any, base: str) -> ParsedEntry | None:
         author=one_line(str(raw.get("author", "")), limit=300),
         published=_published(raw),
     )
+
+
+def _absolute(base: str, link: str) -> str:
+    """`link` resolved against `base` as feedparser resolves it, or "" for
+    a scheme it refuses. An absolute http(s) link (most of them) is taken
+    as it is: urljoin would give it back the same, short of an empty "?"
+    or "#" at its end, which canonical URLs drop anyway."""
+    if link.startswith(("https://", "http://")):
+        return link
+    return make_safe_absolute_uri(base, link)
 
 
 def _published(raw: Any) -> dt.datetime | None:

@@ -200,14 +200,17 @@ def _insert_new(articles: list[NewArticle]) -> list[NewArticle]:
 
 
 def _existing_keys(feed: Feed, keys: list[str]) -> set[str]:
+    table = connection.ops.quote_name(Article._meta.db_table)
     found: set[str] = set()
-    for start in range(0, len(keys), _LOOKUP_CHUNK):
-        chunk = keys[start : start + _LOOKUP_CHUNK]
-        found.update(
-            Article.objects.filter(feed=feed, entry_key__in=chunk).values_list(
-                "entry_key", flat=True
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), _LOOKUP_CHUNK):
+            chunk = keys[start : start + _LOOKUP_CHUNK]
+            cursor.execute(
+                f"SELECT entry_key FROM {table} WHERE feed_id = %s"
+                f" AND entry_key IN ({', '.join(['%s'] * len(chunk))})",
+                [feed.pk, *chunk],
             )
-        )
+            found.update(row[0] for row in cursor.fetchall())
     return found
 
 
