@@ -134,3 +134,8 @@ def test_it_rematches_when_feeds_join_or_leave_a_topic(
     with django_capture_on_commit_callbacks(execute=True):
         topic.feeds.remove(feed)
     assert not ArticleMatch.objects.exists()
+
+
+@pytest.mark.django_db
+def test_matching_articles_that_are_gone_finds_nothing_and_fails_nothing() -> None:
+    assert articles_match(article_ids=[987654]) == 0
