@@ -135,7 +135,10 @@ def _exception_text(exc: object) -> str:
     return text[:300]
 
 
-def _entry(raw: Any, base: str) -> ParsedEntry | None:
+def _entry(parsed: Any, base: str) -> ParsedEntry | None:
+    # A plain dict of the canonical keys read below: FeedParserDict's own
+    # lookups translate legacy key names on every access, at a cost.
+    raw = dict(parsed)
     summary = html_to_text(str(raw.get("summary", "")))[:MAX_SUMMARY_CHARS]
     content_parts = [
         str(part.get("value", "")) for part in raw.get("content", []) or []

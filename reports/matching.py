@@ -13,6 +13,7 @@ articles is a query, and are recomputed by `topic_rematch()` when a topic's
 terms or feeds change.
 """
 
+import datetime as dt
 import json
 import logging
 import re
@@ -186,7 +187,7 @@ def articles_match(
     if not topics_of_feed:
         return 0
 
-    rows: list[ArticleMatch] = []
+    rows: list[_Row] = []
     now = timezone.now()
     for pk, feed_id, title, summary, content in articles:
         for topic_id in topics_of_feed.get(feed_id, []):
@@ -197,15 +198,7 @@ def articles_match(
                 matcher, title=title, body=f"{summary}\n{content}"
             )
             if score > 0:
-                rows.append(
-                    ArticleMatch(
-                        topic_id=topic_id,
-                        article_id=pk,
-                        score=score,
-                        matched_terms=terms,
-                        matched_at=now,
-                    )
-                )
+                rows.append((topic_id, pk, score, terms, now))
     _upsert(rows)
     return len(rows)
 
@@ -255,20 +248,12 @@ def topic_rematch(*, topic: Topic) -> int:
         .order_by()
         .values_list("pk", "title", "summary", "content")
     )
-    rows: list[ArticleMatch] = []
+    rows: list[_Row] = []
     total = 0
     for pk, title, summary, content in articles.iterator(chunk_size=_CHUNK):
         score, terms = match_text(matcher, title=title, body=f"{summary}\n{content}")
         if score > 0:
-            rows.append(
-                ArticleMatch(
-                    topic=topic,
-                    article_id=pk,
-                    score=score,
-                    matched_terms=terms,
-                    matched_at=now,
-                )
-            )
+            rows.append((topic.pk, pk, score, terms, now))
         if len(rows) >= _CHUNK:
             total += _upsert(rows)
             rows = []
@@ -277,7 +262,11 @@ def topic_rematch(*, topic: Topic) -> int:
     return total
 
 
-def _upsert(rows: list[ArticleMatch]) -> int:
+# topic id, article id, score, matched terms, matched at
+_Row = tuple[int, int, float, list[str], dt.datetime]
+
+
+def _upsert(rows: list[_Row]) -> int:
     """Insert matches, or update the score and terms of those already there.
 
     Plain multi-row statements: bulk_create with update_conflicts builds
@@ -292,13 +281,13 @@ def _upsert(rows: list[ArticleMatch]) -> int:
         for start in range(0, len(rows), 500):
             chunk = rows[start : start + 500]
             params: list[Any] = []
-            for row in chunk:
+            for topic_id, article_id, score, matched, at in chunk:
                 params += [
-                    row.topic_id,
-                    row.article_id,
-                    row.score,
-                    terms.get_db_prep_value(row.matched_terms, connection),
-                    adapt(row.matched_at),
+                    topic_id,
+                    article_id,
+                    score,
+                    terms.get_db_prep_value(matched, connection),
+                    adapt(at),
                 ]
             cursor.execute(
                 f"INSERT INTO {table} "
