@@ -12,10 +12,12 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -154,7 +156,10 @@ def _entry(parsed: Any, base: str) -> ParsedEntry | None:
         return None
     guid = one_line(str(raw.get("id", "")), limit=2000)
     resolved = ""
-    if guid and not urlsplit(guid).scheme:
+    if _PLAIN_NAME.match(guid):
+        # "item-1234": no scheme, no path, nothing urljoin would reinterpret.
+        resolved = _directory(base) + guid
+    elif guid and not urlsplit(guid).scheme:
         resolved = one_line(_absolute(base, guid), limit=2000)
     return ParsedEntry(
         guid=guid,
@@ -166,6 +171,15 @@ def _entry(parsed: Any, base: str) -> ParsedEntry | None:
         author=one_line(str(raw.get("author", "")), limit=300),
         published=_published(raw),
     )
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+\Z")
+
+
+@lru_cache(maxsize=256)
+def _directory(base: str) -> str:
+    """What a plain relative name is joined to: `base` up to its last "/"."""
+    return _absolute(base, "x")[:-1]
 
 
 def _absolute(base: str, link: str) -> str:
