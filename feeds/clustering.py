@@ -148,7 +148,7 @@ def sketch(words: list[str]) -> tuple[int, ...]:
         ((a[2] + b[3] + c[0]) >> 17) & _SKETCH_MASK
         for a, b, c in zip(known, known[1:], known[2:], strict=False)
     ]
-    return tuple([min(map(salt.__xor__, triples)) for salt in _SALTS])
+    return tuple([min([salt ^ value for value in triples]) for salt in _SALTS])
 
 
 def equal_bins(a: Sequence[int], b: Sequence[int]) -> int:

@@ -60,6 +60,8 @@ _TEXT_ONLY = nh3.Cleaner(
 def clean_text(value: str) -> str:
     """Remove what no database or reader wants: NULs, controls, lone surrogates."""
     value = _CONTROL.sub("", value)
+    if value.isascii():  # a flag CPython keeps: no scan
+        return value
     # Lone surrogates (from broken decoding) cannot be stored as UTF-8.
     return value.encode("utf-8", "replace").decode("utf-8")
 
