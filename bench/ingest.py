@@ -9,14 +9,11 @@ not counted, and measures in one run:
   one feed after another;
 - the desk's first pass: `feed_fetch()` for every feed (the path a Celery
   worker runs), including sanitising, keys, bulk insert, clustering and
-  topic matching, one feed after another in this process. In real use a
-  pool of Celery workers runs it: `--workers N` (`--workers 0` for one per
-  CPU) runs both desk passes on a process pool instead; the table says
-  which, and counts CPU summed over every process. On 2 loaded CPUs with
-  SQLite (writes serialised) the pool was no faster, hence not the default.
-  On PostgreSQL, two reprints stored at the same moment by two workers do not
-  see each other's uncommitted rows, so fewer clusters form than in one
-  process (SQLite serialises the writes, so it shows no difference);
+  topic matching, on a pool of one worker process per CPU, as `make serve`
+  runs Celery; `--workers 1` runs it one feed after another in this
+  process instead. The table says which, and counts CPU summed over every
+  process. With a pool, the first pass's time is the pool's wall time less
+  the baseline parses' share (below), spread over the workers;
 - an unchanged re-poll of every feed (conditional GET, answered 304), on the
   same workers;
 - feedparser's own parse CPU for the same bytes, with its default options:
@@ -366,8 +363,8 @@ def main() -> None:
     options.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="processes for the desk's passes (default 1; 0: one per CPU)",
+        default=0,
+        help="processes for the desk's passes (default 0: one per CPU)",
     )
     workers = options.parse_args().workers or os.cpu_count() or 1
     documents = build_feeds()
