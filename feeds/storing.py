@@ -4,7 +4,8 @@ Entries whose key the feed already has are left as they were first stored
 (reports cite articles by id, and what was cited must not change under
 them). New ones are inserted in one statement with conflicts ignored, so a
 re-run, or a second worker that somehow got past the lease, cannot double an
-article. `articles_ingested` is sent once the transaction has committed.
+article. `articles_stored` is sent inside the transaction, `articles_ingested`
+once it has committed.
 """
 
 import datetime as dt
@@ -28,7 +29,7 @@ from feeds.clustering import (
 from feeds.clustering import to_signed as signed_hash
 from feeds.models import Article, Feed
 from feeds.parsing import ParsedEntry, guid_key
-from feeds.signals import IngestedArticle, articles_ingested
+from feeds.signals import IngestedArticle, articles_ingested, articles_stored
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ def articles_store(
             for a in stored
             if a.pk is not None
         ]
+        articles_stored.send(sender=Article, article_ids=new_ids, articles=texts)
         transaction.on_commit(
             lambda: articles_ingested.send(
                 sender=Article, article_ids=new_ids, articles=texts

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_migrate, post_save
 from django.dispatch import receiver
 
-from feeds.signals import IngestedArticle, articles_ingested
+from feeds.signals import IngestedArticle, articles_stored
 from reports.matching import articles_match, topic_rematch
 from reports.models import Topic
 from reports.roles import sync_role_groups
@@ -24,7 +24,9 @@ def keep_role_groups_in_step(sender: AppConfig, **kwargs: Any) -> None:
         sync_role_groups(Group, Permission)
 
 
-@receiver(articles_ingested)
+# In the storing transaction: an article and its topic matches are written
+# together, or neither is.
+@receiver(articles_stored)
 def match_new_articles(
     sender: Any,
     article_ids: list[int],

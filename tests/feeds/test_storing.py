@@ -6,7 +6,7 @@ import pytest
 from feeds import storing
 from feeds.models import Article, Feed
 from feeds.parsing import ParsedEntry, entry_keys
-from feeds.signals import articles_ingested
+from feeds.signals import IngestedArticle, articles_ingested, articles_stored
 from feeds.storing import article_date, articles_store, content_hash
 from tests.factories import make_feed
 
@@ -121,6 +121,26 @@ def test_it_announces_new_articles_after_commit(
         articles_ingested.disconnect(receiver)
 
     assert sorted(received[0]) == sorted(ids)
+
+
+@pytest.mark.django_db
+def test_what_stored_receivers_write_commits_or_rolls_back_with_the_articles() -> None:
+    feed = make_feed()
+    texts: list[list[str]] = []
+
+    def failing(sender: object, articles: list[IngestedArticle], **kw: object) -> None:
+        texts.append([article.title for article in articles])
+        raise RuntimeError("a receiver broke")
+
+    articles_stored.connect(failing)
+    try:
+        with pytest.raises(RuntimeError):
+            _store(feed, [_entry(1), _entry(2)])
+    finally:
+        articles_stored.disconnect(failing)
+
+    assert texts == [[_entry(1).title, _entry(2).title]]
+    assert not Article.objects.filter(feed=feed).exists()
 
 
 def test_it_uses_the_fetch_time_for_a_missing_date_and_marks_it() -> None:

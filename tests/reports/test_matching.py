@@ -3,7 +3,7 @@ from typing import Any
 import pytest
 
 from feeds.models import Article
-from feeds.signals import articles_ingested
+from feeds.signals import articles_stored
 from reports.matching import articles_match, match_text, topic_matcher, topic_rematch
 from reports.models import ArticleMatch, Topic
 from tests.factories import make_article, make_feed, make_topic
@@ -91,7 +91,7 @@ def test_it_matches_new_articles_when_feeds_announce_them(
     topic.feeds.add(feed)
     article = make_article(feed, title="Mongolia's week", summary="")
 
-    articles_ingested.send(sender=Article, article_ids=[article.pk])
+    articles_stored.send(sender=Article, article_ids=[article.pk])
 
     assert ArticleMatch.objects.filter(topic=topic, article=article).exists()
 
