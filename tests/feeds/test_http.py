@@ -339,3 +339,24 @@ def test_it_reads_retry_after_in_seconds_and_as_a_date() -> None:
     assert retry_after_seconds("Thu, 07 May 2026 12:10:00 GMT", now=now) == 600
     assert retry_after_seconds("soon", now=now) is None
     assert retry_after_seconds("", now=now) is None
+
+
+def test_it_keeps_no_cookies_between_hops(server: FeedServer) -> None:
+    final = server.route("/final.xml", serve(FEED))
+
+    def setting_a_cookie(handler: Handler) -> None:
+        handler.send_response(302)
+        handler.send_header("Location", final)
+        handler.send_header("Set-Cookie", "session=tracking; Path=/")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    start = server.route("/start.xml", setting_a_cookie)
+
+    response = fetch_url(start, allowed_hosts=LOOPBACK)
+
+    assert response.body == FEED
+    assert all(
+        "cookie" not in {name.lower() for name in record.headers}
+        for record in server.requests_to("/final.xml")
+    )
