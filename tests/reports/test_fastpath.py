@@ -7,14 +7,7 @@ leaves alone is answered exactly as the portal answers it.
 
 import asyncio
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +25,6 @@ from reports.fastpath import DownloadFastPath, DownloadQueue, downloads_write
 from reports.models import Download, Report
 from tests.factories import make_report
 from tests.reports.publishing_samples import make_publication
-from tests.services import ROOT, database_url_of_test_db, free_port, need_postgres
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64
 
@@ -412,83 +404,3 @@ def test_a_full_queue_is_written_without_waiting_for_the_timer(published):
     async_to_sync(scenario)()
 
     assert Download.objects.filter(publication=publication).count() == 3
-
-
-# --- Under the real server ----------------------------------------------------------
-
-
-class Server:
-    """`make serve`'s web process (gunicorn, uvicorn worker, osint.asgi)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = dict(
-            os.environ,
-            DATABASE_URL=database_url_of_test_db(),
-            MEDIA_ROOT=str(settings.MEDIA_ROOT),
-            DEBUG="0",
-            SECRET_KEY=settings.SECRET_KEY,
-            ALLOWED_HOSTS="127.0.0.1",
-            SECURE_COOKIES="0",
-        )
-        self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "osint.asgi:application",
-                "-k",
-                "uvicorn_worker.UvicornWorker",
-                "--workers",
-                "1",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.base}/healthz", timeout=2).close()
-                return
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("gunicorn did not come up")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
-
-
-@pytest.fixture
-def server(transactional_db) -> Iterator[Server]:
-    need_postgres()
-    running = Server()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-def test_downloads_through_the_real_server_are_logged_when_it_stops(server, subscriber):
-    report = make_report(state=Report.State.PUBLISHED)
-    publication = make_publication(report, data=PDF)
-    ask = urllib.request.Request(
-        f"{server.base}/reports/{report.pk}/pdf/",
-        headers={"Cookie": _cookie(subscriber)},
-    )
-
-    bodies = []
-    for _ in range(5):
-        with urllib.request.urlopen(ask, timeout=10) as response:
-            bodies.append(response.read())
-    server.stop()
-
-    assert bodies == [PDF] * 5
-    assert (
-        Download.objects.filter(publication=publication, user=subscriber).count() == 5
-    )
