@@ -134,3 +134,14 @@ def make_report(
     report.latest_revision = revision
     report.save(update_fields=["latest_revision"])
     return report
+
+
+def session_cookie(user: User) -> str:
+    """A Cookie header value signing `user` in, as a browser would send it."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    value = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return f"{settings.SESSION_COOKIE_NAME}={value}"

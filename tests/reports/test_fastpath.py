@@ -17,13 +17,12 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from django.test import Client
 
 from osint.asgi import application, django_application
 from reports import fastpath
 from reports.fastpath import DownloadFastPath, DownloadQueue, downloads_write
 from reports.models import Download, Report
-from tests.factories import make_report
+from tests.factories import make_report, session_cookie
 from tests.reports.publishing_samples import make_publication
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64
@@ -42,12 +41,6 @@ def published(db):
     report = make_report(state=Report.State.PUBLISHED)
     make_publication(report, data=PDF)
     return report
-
-
-def _cookie(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
 class Answer:
@@ -127,7 +120,7 @@ def test_the_served_application_is_the_fast_path_in_front_of_django():
 def test_it_serves_the_bytes_and_headers_the_django_view_serves(
     published, subscriber, fast
 ):
-    cookie = _cookie(subscriber)
+    cookie = session_cookie(subscriber)
     url = f"/reports/{published.pk}/pdf/"
 
     through_django = _get(django_application, url, cookie=cookie)
@@ -143,7 +136,7 @@ def test_it_serves_the_bytes_and_headers_the_django_view_serves(
 def test_a_repeated_download_reads_nothing_from_the_database(
     published, subscriber, fast, django_assert_num_queries
 ):
-    cookie = _cookie(subscriber)
+    cookie = session_cookie(subscriber)
     url = f"/reports/{published.pk}/pdf/"
     _get(fast, url, cookie=cookie)
 
@@ -171,7 +164,7 @@ def test_a_repeated_download_reads_nothing_from_the_database(
 def test_ranges_are_answered_as_the_view_answers_them(
     published, subscriber, fast, headers, status, body
 ):
-    cookie = _cookie(subscriber)
+    cookie = session_cookie(subscriber)
     url = f"/reports/{published.pk}/pdf/"
     _get(fast, url, cookie=cookie)  # a grant in hand
 
@@ -187,7 +180,7 @@ def test_ranges_are_answered_as_the_view_answers_them(
 
 @pytest.mark.django_db
 def test_it_answers_304_and_head_without_a_body(published, subscriber, fast):
-    cookie = _cookie(subscriber)
+    cookie = session_cookie(subscriber)
     url = f"/reports/{published.pk}/pdf/"
     etag = _get(fast, url, cookie=cookie).headers["etag"]
 
@@ -224,7 +217,7 @@ def test_the_download_matrix_holds_through_the_fast_path(
         if state != "draft":
             make_publication(report, data=PDF)
         url = f"/reports/{report.pk}/pdf/"
-    cookie = _cookie(request.getfixturevalue(who)) if who else ""
+    cookie = session_cookie(request.getfixturevalue(who)) if who else ""
 
     answer = _get(fast, url, cookie=cookie)
 
@@ -247,7 +240,7 @@ def test_unknown_or_malformed_sessions_go_to_sign_in(published, fast, cookie):
 @pytest.mark.django_db
 def test_a_changed_password_ends_the_sessions_downloads(published, subscriber):
     fast = DownloadFastPath(django_application, grant_seconds=0)
-    cookie = _cookie(subscriber)
+    cookie = session_cookie(subscriber)
     url = f"/reports/{published.pk}/pdf/"
     assert _get(fast, url, cookie=cookie).status == 200
 
@@ -262,7 +255,7 @@ def test_a_withdrawal_or_sign_out_reaches_downloads_when_the_grant_ends(
     published, subscriber, monkeypatch
 ):
     fast = DownloadFastPath(django_application, grant_seconds=5)
-    cookie = _cookie(subscriber)
+    cookie = session_cookie(subscriber)
     url = f"/reports/{published.pk}/pdf/"
     assert _get(fast, url, cookie=cookie).status == 200
     Report.objects.filter(pk=published.pk).update(state=Report.State.WITHDRAWN)
@@ -281,7 +274,7 @@ def test_a_withdrawal_or_sign_out_reaches_downloads_when_the_grant_ends(
 @pytest.mark.django_db
 def test_a_correction_is_served_once_the_grant_ends(published, subscriber):
     fast = DownloadFastPath(django_application, grant_seconds=0)
-    cookie = _cookie(subscriber)
+    cookie = session_cookie(subscriber)
     url = f"/reports/{published.pk}/pdf/"
     assert _get(fast, url, cookie=cookie).body == PDF
 
@@ -297,7 +290,7 @@ def test_altered_bytes_on_disk_are_never_served_from_memory(
     publication = published.publications.get()
     Path(settings.MEDIA_ROOT, publication.pdf.name).write_bytes(b"%PDF tampered")
 
-    _get(fast, f"/reports/{published.pk}/pdf/", cookie=_cookie(subscriber))
+    _get(fast, f"/reports/{published.pk}/pdf/", cookie=session_cookie(subscriber))
 
     assert fast.bodies == {}
     assert "publication file altered" in caplog.text
@@ -305,7 +298,7 @@ def test_altered_bytes_on_disk_are_never_served_from_memory(
 
 @pytest.mark.django_db
 def test_other_paths_and_methods_go_to_django(published, subscriber, fast):
-    cookie = _cookie(subscriber)
+    cookie = session_cookie(subscriber)
     assert _get(fast, "/healthz", cookie=cookie).status == 200
     options = _get(
         fast, f"/reports/{published.pk}/pdf/", method="OPTIONS", cookie=cookie
@@ -318,7 +311,7 @@ def test_other_paths_and_methods_go_to_django(published, subscriber, fast):
 
 @pytest.mark.django_db
 def test_every_download_is_logged_with_its_time_and_range(published, subscriber, fast):
-    cookie = _cookie(subscriber)
+    cookie = session_cookie(subscriber)
     url = f"/reports/{published.pk}/pdf/"
     before = dt.datetime.now(dt.UTC)
     for _ in range(3):

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from reports.models import Download, Report
-from tests.factories import make_report
+from tests.factories import make_report, session_cookie
 from tests.reports.publishing_samples import make_publication
 from tests.services import ROOT, database_url_of_test_db, free_port, need_postgres
 
@@ -29,13 +28,6 @@ PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def _cookie(user) -> str:
-    client = Client()
-    client.force_login(user)
-    value = client.cookies[settings.SESSION_COOKIE_NAME].value
-    return f"{settings.SESSION_COOKIE_NAME}={value}"
 
 
 class Server:
@@ -100,7 +92,7 @@ def test_downloads_through_the_real_server_are_logged_when_it_stops(server, subs
     publication = make_publication(report, data=PDF)
     ask = urllib.request.Request(
         f"{server.base}/reports/{report.pk}/pdf/",
-        headers={"Cookie": _cookie(subscriber)},
+        headers={"Cookie": session_cookie(subscriber)},
     )
 
     bodies = []
