@@ -219,7 +219,8 @@ def _topics_of_feeds(
         cursor.execute(
             f"SELECT l.{quote(feed_column)}, t.id, t.name, t.aliases, t.keywords"
             f" FROM {quote(link.db_table)} AS l"
-            f" JOIN {quote(Topic._meta.db_table)} AS t ON t.id = l.{quote(topic_column)}"
+            f" JOIN {quote(Topic._meta.db_table)} AS t"
+            f" ON t.id = l.{quote(topic_column)}"
             f" WHERE l.{quote(feed_column)} IN ({', '.join(['%s'] * len(feed_ids))})",
             sorted(feed_ids),
         )
