@@ -17,7 +17,6 @@ file; media files go to a temporary directory. Needs `wrk` and `nginx`.
 import os
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -70,17 +69,12 @@ from reports.rendering import (  # noqa: E402
 from reports.roles import Role  # noqa: E402
 from tests.factories import make_user  # noqa: E402
 from tests.reports.publishing_samples import SampleWeek, sample_week  # noqa: E402
+from tests.services import free_port, stop_process  # noqa: E402
 
 RENDER_ROUNDS = 7
 ROUNDS = 3
 CLIENTS = 50
 DURATION_S = 10
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_port(port: int, timeout: float = 20.0) -> None:
@@ -276,15 +270,6 @@ http {{
     )
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextmanager
 def serving(
     pdf: bytes, cookie: str, url_path: str, *, asgi: bool, **extra_env: str
@@ -301,7 +286,7 @@ def serving(
             assert response.read() == pdf, "gunicorn served other bytes"
         yield url
     finally:
-        stop(gunicorn)
+        stop_process(gunicorn, timeout=15)
 
 
 def bench_download(week: SampleWeek) -> dict[str, Any]:
@@ -332,7 +317,7 @@ def bench_download(week: SampleWeek) -> dict[str, Any]:
         with serving(pdf, cookie, url_path, asgi=False) as url:
             view = wrk(url, header)
     finally:
-        stop(nginx)
+        stop_process(nginx, timeout=15)
     logged = Download.objects.filter(publication__report=week.report).count()
     completed = sum(r[0]["requests"] for r in rounds)
     completed += unreused["requests"] + view["requests"] + 3  # 3 checks

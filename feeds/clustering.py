@@ -15,6 +15,8 @@ share most word triples, so they share a bin almost always; unrelated
 articles almost never do.
 """
 
+from __future__ import annotations
+
 import datetime as dt
 import hashlib
 import re
@@ -22,28 +24,15 @@ import sys
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.utils import timezone
 
 from feeds.models import Article, StoryCluster
 
-
-class Unsaved(Protocol):
-    """An article about to be stored, as clustering reads and marks it
-    (`feeds.storing.NewArticle`, or an unsaved Article)."""
-
-    published_at: dt.datetime
-    content_hash: str
-    canonical_url: str
-    simhash: int
-    sketch_0: int
-    sketch_1: int
-    sketch_2: int
-    sketch_3: int
-    sketch_4: int
-    cluster_id: int | None
+if TYPE_CHECKING:  # storing imports this module at run time
+    from feeds.storing import NewArticle
 
 
 WINDOW = dt.timedelta(days=3)
@@ -177,18 +166,18 @@ class _Known:
     content_hash: str
     canonical_url: str
     bins: tuple[int, ...]
-    pending: Unsaved | None = None
+    pending: NewArticle | None = None
 
 
 @dataclass
 class _Story:
     """A story found twice or more, whose cluster is still to be made."""
 
-    members: list[Unsaved] = field(default_factory=list)
+    members: list[NewArticle] = field(default_factory=list)
     stored_ids: list[int] = field(default_factory=list)
 
 
-def clusters_assign(articles: Sequence[Unsaved]) -> set[int]:
+def clusters_assign(articles: Sequence[NewArticle]) -> set[int]:
     """Put each unsaved article that retells a known story in its cluster.
 
     An article joins the cluster of its closest match; when the match has no
@@ -291,7 +280,7 @@ def _clusters_join(pairs: list[tuple[int, int]]) -> None:
         )
 
 
-def _candidates(articles: Sequence[Unsaved]) -> list[_Known]:
+def _candidates(articles: Sequence[NewArticle]) -> list[_Known]:
     """Stored articles near the batch in time that share a content hash, a
     URL or a MinHash value with one of its articles.
 
@@ -348,7 +337,7 @@ def _aware(value: dt.datetime | str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _bins(article: Unsaved) -> tuple[int, ...]:
+def _bins(article: NewArticle) -> tuple[int, ...]:
     return (
         article.sketch_0,
         article.sketch_1,
@@ -380,7 +369,7 @@ class _Index:
         for key in self._keys(row.content_hash, row.canonical_url, row.bins):
             self._by_key.setdefault(key, []).append(row)
 
-    def sharing(self, article: Unsaved) -> list[_Known]:
+    def sharing(self, article: NewArticle) -> list[_Known]:
         found: dict[int, _Known] = {}
         keys = self._keys(article.content_hash, article.canonical_url, _bins(article))
         for key in keys:
@@ -389,7 +378,7 @@ class _Index:
         return list(found.values())
 
 
-def _best_match(article: Unsaved, known: Iterable[_Known]) -> _Known | None:
+def _best_match(article: NewArticle, known: Iterable[_Known]) -> _Known | None:
     best: _Known | None = None
     best_gap = MAX_DISTANCE + 1
     bins = _bins(article)

@@ -108,13 +108,13 @@ def articles_store(
     touched = clusters_assign(articles)
     stored = _insert_new(articles)
     clusters_refresh(touched)
-    new_ids = [article.pk for article in stored if article.pk is not None]
+    texts = [
+        IngestedArticle(a.pk, feed.pk, a.title, a.summary, a.content)
+        for a in stored
+        if a.pk is not None  # always set on what _insert_new returns
+    ]
+    new_ids = [text.id for text in texts]
     if new_ids:
-        texts = [
-            IngestedArticle(a.pk, feed.pk, a.title, a.summary, a.content)
-            for a in stored
-            if a.pk is not None
-        ]
         articles_stored.send(sender=Article, article_ids=new_ids, articles=texts)
         transaction.on_commit(
             lambda: articles_ingested.send(

@@ -80,11 +80,18 @@ class Grant:
     plain: tuple[tuple[bytes, bytes], ...]
 
 
-def download_grant(*, session_key: str, report_id: int, ttl: float) -> Grant | None:
+def download_grant(
+    *,
+    session_key: str,
+    report_id: int,
+    ttl: float,
+    site_headers: tuple[tuple[bytes, bytes], ...],
+) -> Grant | None:
     """The signed-in reader behind `session_key` and the PDF they may fetch.
 
     None whenever Django should answer instead: no such session, a session
     whose user or password changed, a user who may not read the report.
+    `site_headers` (what Django's middleware adds) end the prepared headers.
     """
     _drop_stale_connections()
     engine = import_module(settings.SESSION_ENGINE)
@@ -116,7 +123,7 @@ def download_grant(*, session_key: str, report_id: int, ttl: float) -> Grant | N
         file=file,
         storage_name=str(publication.pdf.name),
         expires=time.monotonic() + ttl,
-        plain=_encoded(plain) + _site_headers(),
+        plain=_encoded(plain) + site_headers,
     )
 
 
@@ -287,6 +294,7 @@ class DownloadFastPath:
         self._body_total = 0
         self._cookie_name = settings.SESSION_COOKIE_NAME.encode()
         self._ssl_redirect = bool(settings.SECURE_SSL_REDIRECT)
+        self._site_headers = _site_headers()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -330,7 +338,8 @@ class DownloadFastPath:
                 range_header=headers.get(b"range", b"").decode("latin-1"),
                 if_range=headers.get(b"if-range", b"").decode("latin-1"),
             )
-            status, answer_headers = answer.status, _encoded(answer) + _site_headers()
+            status = answer.status
+            answer_headers = _encoded(answer) + self._site_headers
             logged = answer.logged_range
             first, last = answer.first, answer.last
         else:
@@ -386,6 +395,7 @@ class DownloadFastPath:
                 session_key=session_key.decode(),
                 report_id=report_id,
                 ttl=self.grant_seconds,
+                site_headers=self._site_headers,
             )
         except Exception:
             # Django's own path will meet the same fault and say what it is.

@@ -107,13 +107,21 @@ def celery_worker(
             raise RuntimeError("celery worker did not become ready in 30 s")
         yield proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
+
+
+def stop_process(proc: "subprocess.Popen[bytes]", *, timeout: float = 20) -> None:
+    """Ask a server or worker to stop (SIGTERM, so it finishes its work),
+    and kill it if it has not within `timeout` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def wait_for(

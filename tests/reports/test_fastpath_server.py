@@ -5,10 +5,8 @@ unlike tests/reports/test_fastpath.py it is not part of the embedded run.
 """
 
 import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,7 +18,14 @@ from django.conf import settings
 from reports.models import Download, Report
 from tests.factories import make_report, session_cookie
 from tests.reports.publishing_samples import make_publication
-from tests.services import ROOT, database_url_of_test_db, free_port, need_postgres
+from tests.services import (
+    ROOT,
+    database_url_of_test_db,
+    free_port,
+    need_postgres,
+    stop_process,
+    wait_for,
+)
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64
 
@@ -61,20 +66,21 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.base}/healthz", timeout=2).close()
-                return
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("gunicorn did not come up")
+        try:
+            wait_for(self._answers, timeout=30, interval=0.1)
+        except AssertionError:
+            self.stop()
+            raise
+
+    def _answers(self) -> bool:
+        try:
+            urllib.request.urlopen(f"{self.base}/healthz", timeout=2).close()
+        except (urllib.error.URLError, ConnectionError):
+            return False
+        return True
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
+        stop_process(self.process, timeout=30)
 
 
 @pytest.fixture
