@@ -22,7 +22,7 @@ from feeds.http import FeedResponse, FetchError, fetch_url, retry_after_seconds
 from feeds.models import Feed
 from feeds.parsing import ParsedFeed, ParseError, entry_keys, parse_feed
 from feeds.sanitising import clean_text
-from feeds.storing import articles_store
+from feeds.storing import articles_insert, articles_prepare
 
 logger = logging.getLogger(__name__)
 
@@ -142,14 +142,16 @@ def _store(
     # Validators are kept only once the body is stored: keeping them for a
     # body that failed would turn the next poll into a 304 that skips it.
     keys, mode = entry_keys(parsed.entries, mode=feed.entry_key_mode)
+    # Prepared outside the transaction, which then holds only the writes.
+    articles = articles_prepare(
+        feed=feed,
+        entries=parsed.entries,
+        keys=keys,
+        fetched_at=now,
+        skip_known_links=mode != feed.entry_key_mode,
+    )
     with transaction.atomic():
-        new_ids = articles_store(
-            feed=feed,
-            entries=parsed.entries,
-            keys=keys,
-            fetched_at=now,
-            skip_known_links=mode != feed.entry_key_mode,
-        )
+        new_ids = articles_insert(articles)
         if mode != feed.entry_key_mode:
             logger.info(
                 "feed entry keys changed feed_id=%s from=%s to=%s",

@@ -6,6 +6,13 @@ them). New ones are inserted in one statement with conflicts ignored, so a
 re-run, or a second worker that somehow got past the lease, cannot double an
 article. `articles_stored` is sent inside the transaction, `articles_ingested`
 once it has committed.
+
+Storing comes in two steps so that the write transaction holds only writes:
+`articles_prepare()` reads which keys are known and computes each new
+article's values (text hash, sketches, dates) outside it, and
+`articles_insert()` clusters and inserts them inside it. On SQLite the
+transaction holds the database's one write lock, so other workers wait for
+nothing but the writes.
 """
 
 import datetime as dt
@@ -66,7 +73,6 @@ class NewArticle:
     pk: int | None = None
 
 
-@transaction.atomic
 def articles_store(
     *,
     feed: Feed,
@@ -77,6 +83,30 @@ def articles_store(
 ) -> list[int]:
     """Insert the entries the feed does not have yet; return the new ids.
 
+    `articles_prepare()` then `articles_insert()`; see those for the details.
+    """
+    articles = articles_prepare(
+        feed=feed,
+        entries=entries,
+        keys=keys,
+        fetched_at=fetched_at,
+        skip_known_links=skip_known_links,
+    )
+    return articles_insert(articles)
+
+
+def articles_prepare(
+    *,
+    feed: Feed,
+    entries: Sequence[ParsedEntry],
+    keys: Sequence[str],
+    fetched_at: dt.datetime,
+    skip_known_links: bool = False,
+) -> list[NewArticle]:
+    """The entries whose key the feed does not have yet, as articles to insert.
+
+    Only reads: call it before the transaction that inserts them. A key
+    stored in between by another worker is skipped by the insert itself.
     `skip_known_links` also skips entries whose canonical URL the feed has
     under another key: used once, when a feed changes how it keys entries,
     so the change does not store its articles a second time.
@@ -91,7 +121,7 @@ def articles_store(
         for key, entry in batch.items()
         if entry.resolved_guid and key == guid_key(entry.guid)
     }
-    existing = _existing_keys(feed, [*batch, *older.values()])
+    existing = _existing_keys(feed.pk, [*batch, *older.values()])
     fresh = {
         key: entry
         for key, entry in batch.items()
@@ -100,16 +130,26 @@ def articles_store(
     if skip_known_links and fresh:
         known = _existing_links(feed, [canonical_url(e.link) for e in fresh.values()])
         fresh = {k: e for k, e in fresh.items() if canonical_url(e.link) not in known}
-    if not fresh:
-        return []
+    return [_article(feed, key, entry, fetched_at) for key, entry in fresh.items()]
 
-    articles = [_article(feed, key, entry, fetched_at) for key, entry in fresh.items()]
+
+@transaction.atomic
+def articles_insert(articles: list[NewArticle]) -> list[int]:
+    """Cluster and insert prepared articles; return the ids of those written.
+
+    A row whose (feed, entry key) was stored since it was prepared (by a
+    worker that got past the feed's lease) is skipped, before clustering
+    counts it; a race the check cannot see is still refused by the insert.
+    """
+    if not articles:
+        return []
     _serialise_clustering()
+    articles = _not_stored_yet(articles)
     touched = clusters_assign(articles)
     stored = _insert_new(articles)
     clusters_refresh(touched)
     texts = [
-        IngestedArticle(a.pk, feed.pk, a.title, a.summary, a.content)
+        IngestedArticle(a.pk, a.feed_id, a.title, a.summary, a.content)
         for a in stored
         if a.pk is not None  # always set on what _insert_new returns
     ]
@@ -201,7 +241,19 @@ def _insert_new(articles: list[NewArticle]) -> list[NewArticle]:
     return stored
 
 
-def _existing_keys(feed: Feed, keys: list[str]) -> set[str]:
+def _not_stored_yet(articles: list[NewArticle]) -> list[NewArticle]:
+    by_feed: dict[int, list[str]] = {}
+    for article in articles:
+        by_feed.setdefault(article.feed_id, []).append(article.entry_key)
+    stored = {
+        (feed_id, key)
+        for feed_id, keys in by_feed.items()
+        for key in _existing_keys(feed_id, keys)
+    }
+    return [a for a in articles if (a.feed_id, a.entry_key) not in stored]
+
+
+def _existing_keys(feed_id: int, keys: list[str]) -> set[str]:
     table = connection.ops.quote_name(Article._meta.db_table)
     found: set[str] = set()
     with connection.cursor() as cursor:
@@ -210,7 +262,7 @@ def _existing_keys(feed: Feed, keys: list[str]) -> set[str]:
             cursor.execute(
                 f"SELECT entry_key FROM {table} WHERE feed_id = %s"
                 f" AND entry_key IN ({', '.join(['%s'] * len(chunk))})",
-                [feed.pk, *chunk],
+                [feed_id, *chunk],
             )
             found.update(row[0] for row in cursor.fetchall())
     return found

@@ -4,10 +4,16 @@ from typing import Any
 import pytest
 
 from feeds import storing
-from feeds.models import Article, Feed
+from feeds.models import Article, Feed, StoryCluster
 from feeds.parsing import ParsedEntry, entry_keys
 from feeds.signals import IngestedArticle, articles_ingested, articles_stored
-from feeds.storing import article_date, articles_store, content_hash
+from feeds.storing import (
+    article_date,
+    articles_insert,
+    articles_prepare,
+    articles_store,
+    content_hash,
+)
 from tests.factories import make_feed
 
 FETCHED = dt.datetime(2026, 5, 14, 12, tzinfo=dt.UTC)
@@ -58,6 +64,33 @@ def test_it_never_doubles_an_article_on_a_rerun() -> None:
 
     assert len(again) == 1
     assert Article.objects.filter(feed=feed).count() == 3
+
+
+@pytest.mark.django_db
+def test_an_entry_stored_after_it_was_prepared_is_neither_doubled_nor_clustered() -> (
+    None
+):
+    feed = make_feed()
+    other = _entry(
+        2,
+        title="Herders move livestock south as early snow closes passes",
+        summary="Heavy snowfall in the western aimags blocked three roads.",
+    )
+    entries = [_entry(1), other]
+    keys, _ = entry_keys(entries, mode=feed.entry_key_mode)
+    prepared = articles_prepare(
+        feed=feed, entries=entries, keys=keys, fetched_at=FETCHED
+    )
+    # Meanwhile another worker (past the lease, somehow) stores entry 1.
+    _store(feed, [_entry(1)])
+
+    ids = articles_insert(prepared)
+
+    assert len(ids) == 1
+    assert Article.objects.filter(feed=feed).count() == 2
+    # Entry 1 was not taken for a retelling of its own stored copy (which
+    # would leave a "story" of one article).
+    assert not StoryCluster.objects.exists()
 
 
 @pytest.mark.django_db
