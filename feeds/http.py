@@ -10,17 +10,27 @@ between a check and the connection cannot slip through.
 
 Failures of every kind are raised as `FetchError`, with a `kind` code for
 programs and a sentence for people.
+
+Each process (and thread) keeps one client per set of allowed hosts, whose
+connections stay open a little while between fetches: feeds often share a
+host, and an unchanged re-poll is otherwise mostly the cost of a new client
+and a new connection. A kept connection was checked by the guard when it was
+opened, under the same allowed hosts; only a connection whose response was
+read to its end goes back to the pool.
 """
 
 import datetime as dt
 import email.utils
 import ipaddress
 import logging
+import os
 import socket
 import ssl
+import threading
 import time
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -83,15 +93,27 @@ def address_is_public(address: str) -> bool:
     )
 
 
-class _DeadlineStream(httpcore.NetworkStream):
-    """A socket stream whose every read and write ends by the fetch deadline."""
+# The deadline of the fetch under way in this context: a kept connection
+# serves one fetch after another, each held to its own deadline.
+_FETCH_DEADLINE: ContextVar[float] = ContextVar("fetch_deadline")
 
-    def __init__(self, inner: httpcore.NetworkStream, deadline: float) -> None:
+
+def _deadline_now(fixed: float | None) -> float:
+    if fixed is not None:
+        return fixed
+    return _FETCH_DEADLINE.get(time.monotonic() + FETCH_DEADLINE)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write ends by the fetch deadline
+    (`deadline`, or else the deadline of the fetch using the stream)."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: float | None) -> None:
         self._inner = inner
         self._deadline = deadline
 
     def _budget(self, timeout: float | None, exc: type[Exception]) -> float:
-        left = self._deadline - time.monotonic()
+        left = _deadline_now(self._deadline) - time.monotonic()
         if left <= 0:
             raise exc("the whole-fetch deadline passed")
         return left if timeout is None else min(timeout, left)
@@ -130,12 +152,12 @@ class GuardedBackend(httpcore.NetworkBackend):
         self,
         *,
         allowed_hosts: Collection[str],
-        deadline: float,
+        deadline: float | None = None,
         resolve: Callable[[str, int], list[str]] | None = None,
     ) -> None:
         self._allowed = {host.lower() for host in allowed_hosts}
         self._deadline = deadline
-        self._resolve = resolve or _resolve
+        self._resolve = resolve
 
     def connect_tcp(
         self,
@@ -146,7 +168,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         try:
-            addresses = self._resolve(host, port)
+            addresses = (self._resolve or _resolve)(host, port)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         if not addresses:
@@ -157,8 +179,9 @@ class GuardedBackend(httpcore.NetworkBackend):
                 raise BlockedAddress(host, refused[0])
 
         last_error: OSError | None = None
+        deadline = _deadline_now(self._deadline)
         for address in addresses:
-            left = self._deadline - time.monotonic()
+            left = deadline - time.monotonic()
             if left <= 0:
                 raise httpcore.ConnectTimeout("the whole-fetch deadline passed")
             budget = left if timeout is None else min(timeout, left)
@@ -212,8 +235,9 @@ class _GuardedTransport(httpx.HTTPTransport):
         # backend; swap the pool for one that connects through the guard.
         self._pool = httpcore.ConnectionPool(
             ssl_context=_ssl_context(),
-            max_connections=4,
-            max_keepalive_connections=0,
+            max_connections=KEPT_CONNECTIONS,
+            max_keepalive_connections=KEPT_CONNECTIONS,
+            keepalive_expiry=KEEP_ALIVE_S,
             network_backend=backend,
         )
 
@@ -240,6 +264,40 @@ class _FeedClient(httpx.Client):
         return None
 
 
+KEPT_CONNECTIONS = 8
+KEEP_ALIVE_S = 30.0
+_kept = threading.local()
+
+
+def _client(allowed_hosts: Collection[str]) -> httpx.Client:
+    """This thread's client for these allowed hosts (a new one after a fork:
+    a child must not share its parent's sockets)."""
+    key = frozenset(host.lower() for host in allowed_hosts)
+    clients: dict[frozenset[str], httpx.Client] | None = getattr(_kept, "clients", None)
+    if clients is None or getattr(_kept, "pid", None) != os.getpid():
+        clients = _kept.clients = {}
+        _kept.pid = os.getpid()
+    client = clients.get(key)
+    if client is None:
+        client = clients[key] = _FeedClient(
+            transport=_GuardedTransport(GuardedBackend(allowed_hosts=key)),
+            headers=_HEADERS,
+            follow_redirects=False,
+            trust_env=False,
+        )
+    return client
+
+
+_HEADERS = {
+    "Accept": (
+        "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+        "text/xml;q=0.9, */*;q=0.5"
+    ),
+    # Only encodings decoded here, with a bounded output, are offered.
+    "Accept-Encoding": "gzip, deflate",
+}
+
+
 # --- Fetching -------------------------------------------------------------------
 
 
@@ -263,16 +321,7 @@ def fetch_url(
     deadline_s = FETCH_DEADLINE if deadline_s is None else deadline_s
     max_bytes = MAX_BODY_BYTES if max_bytes is None else max_bytes
     deadline = time.monotonic() + deadline_s
-    backend = GuardedBackend(allowed_hosts=allowed_hosts, deadline=deadline)
-    headers = {
-        "User-Agent": settings.FEED_USER_AGENT,
-        "Accept": (
-            "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-            "text/xml;q=0.9, */*;q=0.5"
-        ),
-        # Only encodings decoded here, with a bounded output, are offered.
-        "Accept-Encoding": "gzip, deflate",
-    }
+    headers = {"User-Agent": settings.FEED_USER_AGENT}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -283,16 +332,14 @@ def fetch_url(
 
     redirects: list[str] = []
     current = _checked_url(url)
-    with _FeedClient(
-        transport=_GuardedTransport(backend),
-        timeout=timeout,
-        headers=headers,
-        follow_redirects=False,
-        trust_env=False,
-    ) as client:
+    client = _client(allowed_hosts)
+    token = _FETCH_DEADLINE.set(deadline)
+    try:
         while True:
             try:
-                with client.stream("GET", current) as response:
+                with client.stream(
+                    "GET", current, headers=headers, timeout=timeout
+                ) as response:
                     if response.status_code in REDIRECT_STATUSES:
                         location = response.headers.get("location", "")
                         current = _next_hop(current, location, redirects)
@@ -322,6 +369,8 @@ def fetch_url(
                         f"{cause.address}, a private or reserved address.",
                     ) from None
                 raise FetchError("network", f"Network error: {exc}.") from None
+    finally:
+        _FETCH_DEADLINE.reset(token)
 
 
 def _checked_url(url: str) -> str:
@@ -371,8 +420,14 @@ def _read_body(response: httpx.Response, *, max_bytes: int, deadline: float) -> 
             f"the limit is {max_bytes:,}.",
             status=response.status_code,
         )
-    if response.status_code >= 400 or response.status_code == 304:
-        # Error and not-modified bodies are never used; do not read them.
+    if response.status_code == 304:
+        # No body by definition; taking its (empty) end lets the connection
+        # serve the next fetch.
+        for _ in response.iter_raw():
+            break
+        return b""
+    if response.status_code >= 400:
+        # Error bodies are never used; not reading one closes the connection.
         return b""
 
     encoding = response.headers.get("content-encoding", "identity").lower().strip()

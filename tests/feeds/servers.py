@@ -23,6 +23,8 @@ Route = Callable[["Handler"], None]
 class Record:
     path: str
     headers: dict[str, str]
+    # The client's (address, port): one per TCP connection.
+    peer: tuple[str, int] = ("", 0)
 
 
 @dataclass
@@ -47,7 +49,9 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         path = self.path.split("?", 1)[0]
         with state.lock:
-            state.requests.append(Record(self.path, dict(self.headers.items())))
+            state.requests.append(
+                Record(self.path, dict(self.headers.items()), self.client_address[:2])
+            )
             state.in_flight[path] += 1
             state.peak[path] = max(state.peak[path], state.in_flight[path])
             state.host_in_flight += 1
@@ -155,6 +159,25 @@ def conditional(body: bytes, *, etag: str, last_modified: str) -> Route:
             handler.end_headers()
             return
         handler.send_bytes(body, headers={"ETag": etag, "Last-Modified": last_modified})
+
+    return route
+
+
+def kept_alive(body: bytes, *, etag: str = "") -> Route:
+    """A server that keeps the connection open for the next request, and
+    answers 304 when sent back its ETag."""
+
+    def route(handler: Handler) -> None:
+        unchanged = bool(etag) and handler.headers.get("If-None-Match") == etag
+        handler.send_response(304 if unchanged else 200)
+        if etag:
+            handler.send_header("ETag", etag)
+        if not unchanged:
+            handler.send_header("Content-Type", "application/rss+xml")
+            handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        if not unchanged:
+            handler.wfile.write(body)
 
     return route
 

@@ -23,6 +23,7 @@ from tests.feeds.servers import (
     endless,
     feed_server,
     gzip_bomb,
+    kept_alive,
     redirect,
     serve,
     slow_drip,
@@ -106,6 +107,63 @@ def test_it_checks_every_redirect_hop_against_the_guard(
     assert caught.value.kind == "blocked"
     assert len(server.requests_to("/feed.xml")) == 1
     assert forbidden_server.state.requests == []
+
+
+def test_it_fetches_again_over_a_connection_kept_from_the_last_fetch(
+    server: FeedServer,
+) -> None:
+    url = server.route("/feed.xml", kept_alive(FEED, etag='"v1"'))
+
+    first = fetch_url(url, allowed_hosts=LOOPBACK)
+    unchanged = fetch_url(url, etag='"v1"', allowed_hosts=LOOPBACK)
+    again = fetch_url(url, allowed_hosts=LOOPBACK)
+
+    assert (first.status, unchanged.status, again.status) == (200, 304, 200)
+    assert again.body == FEED
+    # One TCP connection served all three, the 304 included.
+    assert len({record.peer for record in server.state.requests}) == 1
+
+
+def test_a_connection_whose_body_was_refused_is_not_kept(server: FeedServer) -> None:
+    url = server.route("/big.xml", kept_alive(b"x" * 5000))
+
+    for _ in range(2):
+        with pytest.raises(FetchError) as caught:
+            fetch_url(url, allowed_hosts=LOOPBACK, max_bytes=1000)
+        assert caught.value.kind == "too_large"
+
+    assert len({record.peer for record in server.state.requests}) == 2
+
+
+def test_a_kept_connection_serves_only_fetches_under_the_same_allowed_hosts(
+    server: FeedServer,
+) -> None:
+    url = server.route("/feed.xml", kept_alive(FEED))
+    fetch_url(url, allowed_hosts=LOOPBACK)
+
+    # Without the exemption the guard refuses loopback, kept connection or not.
+    with pytest.raises(FetchError) as caught:
+        fetch_url(url, allowed_hosts=[])
+
+    assert caught.value.kind == "blocked"
+    assert len(server.state.requests) == 1
+
+
+def test_a_kept_connection_is_held_to_each_fetch_s_own_deadline(
+    server: FeedServer,
+) -> None:
+    url = server.route("/feed.xml", kept_alive(FEED))
+    fetch_url(url, allowed_hosts=LOOPBACK)
+    drip = server.route("/drip.xml", slow_drip(interval=0.2, total_s=20))
+
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        fetch_url(drip, allowed_hosts=LOOPBACK, deadline_s=1.0)
+
+    assert caught.value.kind == "deadline"
+    assert time.monotonic() - started < 2.0
+    # The drip came over the connection the first fetch left open.
+    assert len({record.peer for record in server.state.requests}) == 1
 
 
 def test_it_connects_to_the_address_it_checked_when_dns_changes_its_answer(
