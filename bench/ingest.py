@@ -177,6 +177,11 @@ def setup_django(*, migrate: bool = True) -> str:
 
     if migrate:
         call_command("migrate", verbosity=0)
+    # As a Celery worker does once started (osint.celery); done here for the
+    # baseline's process too, so both sides run on a heap in the same state.
+    from osint.celery import settle_worker_heap
+
+    settle_worker_heap()
     return where
 
 
