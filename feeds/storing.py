@@ -73,28 +73,6 @@ class NewArticle:
     pk: int | None = None
 
 
-def articles_store(
-    *,
-    feed: Feed,
-    entries: Sequence[ParsedEntry],
-    keys: Sequence[str],
-    fetched_at: dt.datetime,
-    skip_known_links: bool = False,
-) -> list[int]:
-    """Insert the entries the feed does not have yet; return the new ids.
-
-    `articles_prepare()` then `articles_insert()`; see those for the details.
-    """
-    articles = articles_prepare(
-        feed=feed,
-        entries=entries,
-        keys=keys,
-        fetched_at=fetched_at,
-        skip_known_links=skip_known_links,
-    )
-    return articles_insert(articles)
-
-
 def articles_prepare(
     *,
     feed: Feed,
@@ -203,8 +181,8 @@ def _insert_new(articles: list[NewArticle]) -> list[NewArticle]:
     in order, with their ids set.
 
     One statement per few hundred rows, `ON CONFLICT DO NOTHING RETURNING
-    id, entry_key` (PostgreSQL, and SQLite since 3.35): a racing worker's
-    row is skipped, and only rows really written come back. The ORM's
+    id, feed_id, entry_key` (PostgreSQL, and SQLite since 3.35): a racing
+    worker's row is skipped, and only rows really written come back. The ORM's
     bulk_create with ignore_conflicts reports no ids, which would cost a
     second query, and builds its SQL several times slower.
     """
@@ -212,8 +190,10 @@ def _insert_new(articles: list[NewArticle]) -> list[NewArticle]:
     names = ", ".join(connection.ops.quote_name(str(f.column)) for f in _COLUMNS)
     conflict = ", ".join(connection.ops.quote_name(c) for c in ("feed_id", "entry_key"))
     row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
-    returning = ", ".join(connection.ops.quote_name(c) for c in ("id", "entry_key"))
-    written: dict[str, int] = {}
+    returning = ", ".join(
+        connection.ops.quote_name(c) for c in ("id", "feed_id", "entry_key")
+    )
+    written: dict[tuple[int, str], int] = {}
     with connection.cursor() as cursor:
         for start in range(0, len(articles), _INSERT_ROWS):
             chunk = articles[start : start + _INSERT_ROWS]
@@ -232,11 +212,14 @@ def _insert_new(articles: list[NewArticle]) -> list[NewArticle]:
                 + returning,
                 params,
             )
-            written.update((key, int(pk)) for pk, key in cursor.fetchall())
+            written.update(
+                ((int(feed_id), key), int(pk)) for pk, feed_id, key in cursor.fetchall()
+            )
     stored = []
     for article in articles:
-        if article.entry_key in written:
-            article.pk = written[article.entry_key]
+        pk = written.get((article.feed_id, article.entry_key))
+        if pk is not None:
+            article.pk = pk
             stored.append(article)
     return stored
 

@@ -2,12 +2,15 @@
 
 import datetime as dt
 import itertools
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from feeds.models import Article, Feed
+from feeds.parsing import ParsedEntry
+from feeds.storing import articles_insert, articles_prepare
 from reports.content import empty_content
 from reports.models import Report, Revision, Topic
 from reports.roles import Role
@@ -48,6 +51,25 @@ def make_article(feed: Feed | None = None, **fields: Any) -> Article:
     fields.setdefault("published_at", timezone.now())
     fields.setdefault("content_hash", f"{n:064x}")
     return Article.objects.create(feed=feed, **fields)
+
+
+def store_entries(
+    feed: Feed,
+    entries: Sequence[ParsedEntry],
+    keys: Sequence[str],
+    *,
+    fetched_at: dt.datetime,
+    skip_known_links: bool = False,
+) -> list[int]:
+    """Store entries as a fetch does: prepared, then inserted; the new ids."""
+    articles = articles_prepare(
+        feed=feed,
+        entries=entries,
+        keys=keys,
+        fetched_at=fetched_at,
+        skip_known_links=skip_known_links,
+    )
+    return articles_insert(articles)
 
 
 def make_topic(**fields: Any) -> Topic:

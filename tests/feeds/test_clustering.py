@@ -9,8 +9,7 @@ from django.db import connections, transaction
 from feeds.clustering import distance, simhash, sketch, words_of
 from feeds.models import Article, Feed, StoryCluster
 from feeds.parsing import ParsedEntry, entry_keys
-from feeds.storing import articles_store
-from tests.factories import make_feed
+from tests.factories import make_feed, store_entries
 from tests.services import need_postgres
 
 DAY = dt.datetime(2026, 5, 8, 9, tzinfo=dt.UTC)
@@ -39,9 +38,7 @@ def _entry(n: int, title: str, summary: str, **fields: Any) -> ParsedEntry:
 def _store(feed: Feed, *entries: ParsedEntry) -> list[Article]:
     keys, _ = entry_keys(list(entries), mode=feed.entry_key_mode)
     fetched = DAY + dt.timedelta(days=30)
-    ids = articles_store(
-        feed=feed, entries=list(entries), keys=keys, fetched_at=fetched
-    )
+    ids = store_entries(feed, list(entries), keys, fetched_at=fetched)
     return list(Article.objects.filter(pk__in=ids))
 
 

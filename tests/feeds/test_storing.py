@@ -11,10 +11,9 @@ from feeds.storing import (
     article_date,
     articles_insert,
     articles_prepare,
-    articles_store,
     content_hash,
 )
-from tests.factories import make_feed
+from tests.factories import make_feed, store_entries
 
 FETCHED = dt.datetime(2026, 5, 14, 12, tzinfo=dt.UTC)
 
@@ -35,9 +34,7 @@ def _entry(n: int, **fields: Any) -> ParsedEntry:
 
 def _store(feed: Feed, entries: list[ParsedEntry], **kwargs: Any) -> list[int]:
     keys, _ = entry_keys(entries, mode=feed.entry_key_mode)
-    return articles_store(
-        feed=feed, entries=entries, keys=keys, fetched_at=FETCHED, **kwargs
-    )
+    return store_entries(feed, entries, keys, fetched_at=FETCHED, **kwargs)
 
 
 @pytest.mark.django_db
@@ -94,6 +91,24 @@ def test_an_entry_stored_after_it_was_prepared_is_neither_doubled_nor_clustered(
 
 
 @pytest.mark.django_db
+def test_one_insert_tells_apart_two_feeds_articles_under_the_same_key() -> None:
+    feeds = [make_feed(), make_feed()]
+    prepared = [
+        article
+        for n, feed in enumerate(feeds)
+        for article in articles_prepare(
+            feed=feed, entries=[_entry(n)], keys=["g:same"], fetched_at=FETCHED
+        )
+    ]
+
+    ids = articles_insert(prepared)
+
+    assert len(set(ids)) == 2
+    for feed, article in zip(feeds, prepared, strict=True):
+        assert Article.objects.get(pk=article.pk).feed_id == feed.pk
+
+
+@pytest.mark.django_db
 def test_it_ignores_a_conflicting_insert_from_a_racing_worker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -102,10 +117,10 @@ def test_it_ignores_a_conflicting_insert_from_a_racing_worker(
     # As if another worker stored entry 1 after this one looked.
     monkeypatch.setattr(storing, "_existing_keys", lambda feed, keys: set())
 
-    ids = articles_store(
-        feed=feed,
-        entries=[_entry(1), _entry(2)],
-        keys=["g:g1", "g:g2"],
+    ids = store_entries(
+        feed,
+        [_entry(1), _entry(2)],
+        ["g:g1", "g:g2"],
         fetched_at=FETCHED + dt.timedelta(minutes=5),
     )
 
