@@ -98,22 +98,19 @@ def address_is_public(address: str) -> bool:
 _FETCH_DEADLINE: ContextVar[float] = ContextVar("fetch_deadline")
 
 
-def _deadline_now(fixed: float | None) -> float:
-    if fixed is not None:
-        return fixed
+def _fetch_deadline() -> float:
     return _FETCH_DEADLINE.get(time.monotonic() + FETCH_DEADLINE)
 
 
 class _DeadlineStream(httpcore.NetworkStream):
-    """A socket stream whose every read and write ends by the fetch deadline
-    (`deadline`, or else the deadline of the fetch using the stream)."""
+    """A socket stream whose every read and write ends by the deadline of the
+    fetch using it."""
 
-    def __init__(self, inner: httpcore.NetworkStream, deadline: float | None) -> None:
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
         self._inner = inner
-        self._deadline = deadline
 
     def _budget(self, timeout: float | None, exc: type[Exception]) -> float:
-        left = _deadline_now(self._deadline) - time.monotonic()
+        left = _fetch_deadline() - time.monotonic()
         if left <= 0:
             raise exc("the whole-fetch deadline passed")
         return left if timeout is None else min(timeout, left)
@@ -135,7 +132,7 @@ class _DeadlineStream(httpcore.NetworkStream):
     ) -> httpcore.NetworkStream:
         budget = self._budget(timeout, httpcore.ConnectTimeout)
         inner = self._inner.start_tls(ssl_context, server_hostname, budget)
-        return _DeadlineStream(inner, self._deadline)
+        return _DeadlineStream(inner)
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
@@ -148,16 +145,8 @@ class GuardedBackend(httpcore.NetworkBackend):
     answer one thing to the check and another to the connection.
     """
 
-    def __init__(
-        self,
-        *,
-        allowed_hosts: Collection[str],
-        deadline: float | None = None,
-        resolve: Callable[[str, int], list[str]] | None = None,
-    ) -> None:
+    def __init__(self, *, allowed_hosts: Collection[str]) -> None:
         self._allowed = {host.lower() for host in allowed_hosts}
-        self._deadline = deadline
-        self._resolve = resolve
 
     def connect_tcp(
         self,
@@ -168,7 +157,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         try:
-            addresses = (self._resolve or _resolve)(host, port)
+            addresses = _resolve(host, port)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         if not addresses:
@@ -179,7 +168,7 @@ class GuardedBackend(httpcore.NetworkBackend):
                 raise BlockedAddress(host, refused[0])
 
         last_error: OSError | None = None
-        deadline = _deadline_now(self._deadline)
+        deadline = _fetch_deadline()
         for address in addresses:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -195,7 +184,7 @@ class GuardedBackend(httpcore.NetworkBackend):
             for option in socket_options or ():
                 sock.setsockopt(*option)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            return _DeadlineStream(SyncStream(sock), self._deadline)
+            return _DeadlineStream(SyncStream(sock))
         raise httpcore.ConnectError(f"cannot connect to {host}: {last_error}")
 
     def connect_unix_socket(
@@ -267,16 +256,17 @@ class _FeedClient(httpx.Client):
 KEPT_CONNECTIONS = 8
 KEEP_ALIVE_S = 30.0
 _kept = threading.local()
+# A forked child must not share its parent's sockets; the forking thread is
+# the only one the child has, so its clients are all there are to drop.
+os.register_at_fork(after_in_child=lambda: _kept.__dict__.clear())
 
 
 def _client(allowed_hosts: Collection[str]) -> httpx.Client:
-    """This thread's client for these allowed hosts (a new one after a fork:
-    a child must not share its parent's sockets)."""
+    """This thread's client for these allowed hosts."""
     key = frozenset(host.lower() for host in allowed_hosts)
     clients: dict[frozenset[str], httpx.Client] | None = getattr(_kept, "clients", None)
-    if clients is None or getattr(_kept, "pid", None) != os.getpid():
+    if clients is None:
         clients = _kept.clients = {}
-        _kept.pid = os.getpid()
     client = clients.get(key)
     if client is None:
         client = clients[key] = _FeedClient(

@@ -1,5 +1,6 @@
 import datetime as dt
 import gzip
+import os
 import threading
 import time
 import tracemalloc
@@ -164,6 +165,27 @@ def test_a_kept_connection_is_held_to_each_fetch_s_own_deadline(
     assert time.monotonic() - started < 2.0
     # The drip came over the connection the first fetch left open.
     assert len({record.peer for record in server.state.requests}) == 1
+
+
+# Server threads of earlier tests may still be winding down; the child only
+# reads one attribute and leaves, so no lock they hold can stall it.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
+def test_a_forked_process_does_not_share_its_parent_s_kept_client() -> None:
+    parent = http._client(LOOPBACK)
+    assert http._client(LOOPBACK) is parent
+    reader, writer = os.pipe()
+
+    pid = os.fork()
+    if pid == 0:  # the child: report, and leave without pytest's clean-up
+        kept = getattr(http._kept, "clients", None)
+        os.write(writer, b"none" if not kept else b"inherited")
+        os._exit(0)
+    os.close(writer)
+    answer = os.read(reader, 16)
+    os.waitpid(pid, 0)
+    os.close(reader)
+
+    assert answer == b"none"
 
 
 def test_it_connects_to_the_address_it_checked_when_dns_changes_its_answer(
