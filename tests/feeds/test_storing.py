@@ -104,8 +104,9 @@ def test_one_insert_tells_apart_two_feeds_articles_under_the_same_key() -> None:
     ids = articles_insert(prepared)
 
     assert len(set(ids)) == 2
-    for feed, article in zip(feeds, prepared, strict=True):
-        assert Article.objects.get(pk=article.pk).feed_id == feed.pk
+    assert [a.pk for a in prepared] == ids
+    stored = dict(Article.objects.filter(pk__in=ids).values_list("pk", "feed_id"))
+    assert [stored[pk] for pk in ids] == [feed.pk for feed in feeds]
 
 
 @pytest.mark.django_db
