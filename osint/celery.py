@@ -26,11 +26,9 @@ def settle_worker_heap() -> None:
     gc.freeze()
 
 
+# In the main process (the pool's processes inherit its frozen heap when
+# forked) and in each pool process, for what it made at its own start.
 @worker_init.connect
-def _settle_main_process(**kwargs: Any) -> None:
-    settle_worker_heap()
-
-
 @worker_process_init.connect
-def _settle_pool_process(**kwargs: Any) -> None:
+def _settle_started_worker(**kwargs: Any) -> None:
     settle_worker_heap()

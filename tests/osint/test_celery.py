@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from celery.signals import worker_init, worker_process_init
 
-from osint.celery import _settle_main_process, settle_worker_heap
+from osint.celery import _settle_started_worker, settle_worker_heap
 
 
 @pytest.fixture
@@ -40,4 +40,4 @@ def test_the_main_worker_process_settles_its_heap_too() -> None:
         for _key, ref in worker_init.receivers
     ]
 
-    assert _settle_main_process in connected
+    assert _settle_started_worker in connected
