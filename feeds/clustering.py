@@ -226,9 +226,8 @@ def clusters_assign(articles: Sequence[NewArticle]) -> set[int]:
         )
 
     stories = list({id(story): story for story in story_of_pending.values()}.values())
-    stories += [
-        s for s in story_of_stored.values() if id(s) not in {id(x) for x in stories}
-    ]
+    listed = {id(story) for story in stories}
+    stories += [s for s in story_of_stored.values() if id(s) not in listed]
     ids = _clusters_create(stories)
     regrouped: list[tuple[int, int]] = []
     for story, cluster_id in zip(stories, ids, strict=True):
@@ -293,8 +292,9 @@ def _candidates(articles: Sequence[NewArticle]) -> list[_Known]:
     wanted: list[tuple[str, set[Any]]] = [
         ("content_hash", {a.content_hash for a in articles})
     ]
+    every_bins = [_bins(article) for article in articles]
     for slot in range(BINS):
-        bins = {_bins(article)[slot] for article in articles} - {NO_SKETCH}
+        bins = {values[slot] for values in every_bins} - {NO_SKETCH}
         if bins:
             wanted.append((f"sketch_{slot}", bins))
     urls = {article.canonical_url for article in articles if article.canonical_url}
