@@ -254,8 +254,11 @@ def desk_runner(base: str, *, workers: int) -> Iterator[Callable[..., Pass]]:
     topic.feeds.add(*feeds)
     ids = [feed.pk for feed in feeds]
 
+    def runner(run: Any) -> Callable[..., Pass]:
+        return lambda indices, expect: _pass(run, [ids[n] for n in indices], expect)
+
     if workers == 1:
-        yield lambda indices, expect: _pass(map, [ids[n] for n in indices], expect)
+        yield runner(map)
         return
     # Each worker sets Django up once, as a Celery worker does at start;
     # that start-up is not part of a pass and is done before timing.
@@ -269,7 +272,7 @@ def desk_runner(base: str, *, workers: int) -> Iterator[Callable[..., Pass]]:
             # hand-offs weighed on the re-poll (a fetch of a 304 is quick).
             return pool.map(task, items, chunksize=2)
 
-        yield lambda indices, expect: _pass(pooled, [ids[n] for n in indices], expect)
+        yield runner(pooled)
 
 
 def _pass(run: Any, ids: list[int], expect: str) -> Pass:
