@@ -66,6 +66,8 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 _PDF_PATH = re.compile(r"^/reports/([0-9]{1,18})/pdf/$")
 _SESSION_KEY_SHAPE = re.compile(rb"^[a-z0-9]{8,64}$")
 _WANTED = {b"cookie", b"if-none-match", b"range", b"if-range"}
+# Grants kept at most: past this, expired ones go, then the oldest.
+_MOST_GRANTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -404,7 +406,7 @@ class DownloadFastPath:
         if grant is None or self.grant_seconds <= 0:
             self.grants.pop(key, None)
             return grant
-        if len(self.grants) >= 10_000:
+        if len(self.grants) >= _MOST_GRANTS:
             self._forget_expired_grants()
         self.grants[key] = grant
         return grant
@@ -412,7 +414,7 @@ class DownloadFastPath:
     def _forget_expired_grants(self) -> None:
         now = time.monotonic()
         self.grants = {k: g for k, g in self.grants.items() if g.expires > now}
-        while len(self.grants) >= 10_000:  # all fresh: drop the oldest
+        while len(self.grants) >= _MOST_GRANTS:  # all fresh: drop the oldest
             self.grants.pop(next(iter(self.grants)))
 
     async def _body(self, grant: Grant) -> bytes | None:
