@@ -147,9 +147,9 @@ def downloads_write(rows: list[tuple[int, int, str, Any]]) -> int:
 
     Plain multi-row INSERTs without model instances: at thousands of
     downloads a second, building a Download object per row would cost more
-    than the download. Rows of a publication deleted meanwhile are dropped, not the
-    batch; a user deleted meanwhile is logged as nobody, as the model's
-    SET_NULL would have it.
+    than the download. Rows of a publication deleted meanwhile are dropped,
+    not the batch; a user deleted meanwhile is logged as nobody, as the
+    model's SET_NULL would have it.
     """
     _drop_stale_connections()
     with transaction.atomic():
