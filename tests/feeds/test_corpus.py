@@ -80,3 +80,30 @@ def _serve_all(server: FeedServer, files: list[Path]) -> list[Feed]:
     for row in rows:
         row.host = "127.0.0.1"
     return Feed.objects.bulk_create(rows)
+
+
+def test_feedparser_reads_every_corpus_feed_alike_with_the_quick_dict_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    import feedparser
+    from feedparser.util import FeedParserDict
+
+    import feeds.parsing  # noqa: F401  (installs the quick copy)
+
+    assert "__deepcopy__" in vars(FeedParserDict)
+
+    def parse_all() -> list[tuple[object, object]]:
+        results = []
+        for path in _corpus_files():
+            body = path.read_bytes()
+            result = feedparser.parse(
+                io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False
+            )
+            results.append((result.get("feed"), result.get("entries")))
+        return results
+
+    quick = parse_all()
+    monkeypatch.delattr(FeedParserDict, "__deepcopy__")
+    assert parse_all() == quick
