@@ -41,6 +41,9 @@ class State:
 class Handler(BaseHTTPRequestHandler):
     server: "FeedServer"
     protocol_version = "HTTP/1.1"
+    # As real web servers do: each write goes out when made, so a drip
+    # drips and a kept connection's answer does not wait on a delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:
         pass
