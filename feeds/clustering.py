@@ -20,8 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import sys
-from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -44,13 +42,18 @@ BINS = 5  # one sketch_N column per bin
 NO_SKETCH = -1
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_LANE_BITS = 16
-_LANE_TOP = 1 << (_LANE_BITS - 1)
-_EVERY_LANE = sum(1 << (bit * _LANE_BITS) for bit in range(64))
-# A lane's high byte as the digit of its bit: "1" from 0x80 up, else "0".
+# SimHash counts, per bit, the words that set it, in one byte-wide lane of a
+# big integer per bit. A lane holds the count plus an offset below 128, so
+# it never carries into the next for up to this many words.
+_LANE_WORDS = 254
+_LANE_TOP = 0x80
+_EVERY_LANE = int.from_bytes(b"\x01" * 64, "little")
+# A lane as the digit of its bit: "1" from 0x80 up, else "0".
 _BIT_VALUE = bytes.maketrans(b"01", b"\x00\x01")
 _HIGH_BIT_DIGIT = bytes(ord("1") if byte >= 0x80 else ord("0") for byte in range(256))
-_words: dict[str, tuple[int, int, int, int]] = {}
+# A word's hash, its lanes for SimHash and its two mixes for MinHash.
+_WordHash = tuple[int, int, int, int]
+_words: dict[str, _WordHash] = {}
 _WORD_CACHE_LIMIT = 200_000
 # Odd 64-bit multipliers that mix three word hashes into a triple's hash;
 # the result is kept to 31 bits so every bin value fits an INTEGER column.
@@ -82,44 +85,7 @@ def words_of(title: str, lead: str) -> list[str]:
 
 def simhash(words: list[str]) -> int:
     """The SimHash (unsigned, 64 bits) of a story's words; 0 if too few."""
-    if len(words) < MIN_TOKENS:
-        return 0
-    # Each word's hash is "spread" so that bit i sits in a 16-bit lane of a
-    # big integer; summing the spreads counts, per bit, the words that set
-    # it, in one C-level pass instead of a Python loop over 64 bits.
-    cache = _words
-    total = sum([(cache.get(word) or _word(word))[1] for word in words])
-    # Adding the same offset to every lane lifts exactly the lanes counting
-    # more than half the words to 2**15 or above (a lane never carries into
-    # the next: counts stay far below 2**15); their high bytes then read
-    # as the SimHash's bits, again without a loop over the bits.
-    total += (_LANE_TOP - (len(words) // 2 + 1)) * _EVERY_LANE
-    high_bytes = total.to_bytes(64 * _LANE_BITS // 8, "little")[1::2]
-    return int(high_bytes.translate(_HIGH_BIT_DIGIT)[::-1], 2)
-
-
-def _word(word: str) -> tuple[int, int, int, int]:
-    """A word's 64-bit hash, its spread form and its two mixes, cached."""
-    cached = _words.get(word)
-    if cached is None:
-        if len(_words) >= _WORD_CACHE_LIMIT:
-            _words.clear()
-        digest = int.from_bytes(
-            hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little"
-        )
-        # Bit i of the digest becomes the 16-bit lane i, set to 0 or 1: the
-        # digest's bits as bytes of 0 and 1 (lowest first), widened to lanes.
-        bits = f"{digest:064b}".encode("ascii").translate(_BIT_VALUE)[::-1]
-        spread = int.from_bytes(array("H", iter(bits)).tobytes(), sys.byteorder)
-        # A triple keeps bits 17-47 of its sum, which only the sum's low
-        # 48 bits decide: the products are kept to those, small and quick.
-        cached = _words[word] = (
-            digest,
-            spread,
-            digest * _MIX_A & _MIX_KEPT,
-            digest * _MIX_B & _MIX_KEPT,
-        )
-    return cached
+    return _simhash(_hashes(words))
 
 
 def sketch(words: list[str]) -> tuple[int, ...]:
@@ -128,10 +94,69 @@ def sketch(words: list[str]) -> tuple[int, ...]:
     A triple's hash mixes its words' cached hashes, so no text is hashed
     again; too few words give NO_SKETCH in every bin, which never matches.
     """
-    if len(words) < MIN_TOKENS:
-        return (NO_SKETCH,) * BINS
+    return _sketch(_hashes(words[:SKETCH_WORDS]))
+
+
+def fingerprints(words: list[str]) -> tuple[int, tuple[int, ...]]:
+    """`simhash(words)` and `sketch(words)`, looking each word up once."""
+    known = _hashes(words)
+    return _simhash(known), _sketch(known[:SKETCH_WORDS])
+
+
+def _hashes(words: list[str]) -> list[_WordHash]:
     cache = _words
-    known = [cache.get(word) or _word(word) for word in words[:SKETCH_WORDS]]
+    return [cache.get(word) or _word(word) for word in words]
+
+
+def _simhash(known: list[_WordHash]) -> int:
+    count = len(known)
+    if count < MIN_TOKENS:
+        return 0
+    half = count // 2
+    if count > _LANE_WORDS:
+        return sum(
+            1 << bit
+            for bit in range(64)
+            if sum(entry[0] >> bit & 1 for entry in known) > half
+        )
+    # Each word's hash is "spread" so that bit i sits in byte-wide lane i of
+    # a big integer; summing the spreads counts, per bit, the words that set
+    # it, in one C-level pass instead of a Python loop over 64 bits.
+    total = sum([entry[1] for entry in known])
+    # Adding the same offset to every lane lifts exactly the lanes counting
+    # more than half the words to 0x80 or above; their bytes then read as
+    # the SimHash's bits, again without a loop over the bits.
+    total += (_LANE_TOP - (half + 1)) * _EVERY_LANE
+    lanes = total.to_bytes(64, "little")
+    return int(lanes.translate(_HIGH_BIT_DIGIT)[::-1], 2)
+
+
+def _word(word: str) -> _WordHash:
+    """A word's 64-bit hash, its spread form and its two mixes, cached."""
+    cached = _words.get(word)
+    if cached is None:
+        if len(_words) >= _WORD_CACHE_LIMIT:
+            _words.clear()
+        digest = int.from_bytes(
+            hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little"
+        )
+        # Bit i of the digest becomes byte i, set to 0 or 1: the digest's
+        # bits as bytes of 0 and 1, lowest first.
+        bits = f"{digest:064b}".encode("ascii").translate(_BIT_VALUE)[::-1]
+        # A triple keeps bits 17-47 of its sum, which only the sum's low
+        # 48 bits decide: the products are kept to those, small and quick.
+        cached = _words[word] = (
+            digest,
+            int.from_bytes(bits, "little"),
+            digest * _MIX_A & _MIX_KEPT,
+            digest * _MIX_B & _MIX_KEPT,
+        )
+    return cached
+
+
+def _sketch(known: list[_WordHash]) -> tuple[int, ...]:
+    if len(known) < MIN_TOKENS:
+        return (NO_SKETCH,) * BINS
     # The words' products with the multipliers are cached with their hash.
     triples = [
         ((a[2] + b[3] + c[0]) >> 17) & _SKETCH_MASK

@@ -43,6 +43,7 @@ _SPACES = re.compile(
 )
 _BLANK_LINES = re.compile(r"\n{3,}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 # Any whitespace (the same characters as str.isspace), found at C speed.
 _WHITESPACE = re.compile(r"\s")
 
@@ -59,9 +60,12 @@ _TEXT_ONLY = nh3.Cleaner(
 
 def clean_text(value: str) -> str:
     """Remove what no database or reader wants: NULs, controls, lone surrogates."""
-    value = _CONTROL.sub("", value)
     if value.isascii():  # a flag CPython keeps: no scan
-        return value
+        # Deleting bytes is several times quicker than the regex's scan.
+        raw = value.encode("ascii")
+        kept = raw.translate(None, _CONTROL_BYTES)
+        return value if len(kept) == len(raw) else kept.decode("ascii")
+    value = _CONTROL.sub("", value)
     # Lone surrogates (from broken decoding) cannot be stored as UTF-8.
     return value.encode("utf-8", "replace").decode("utf-8")
 

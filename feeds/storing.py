@@ -29,8 +29,7 @@ from feeds.canonical import canonical_url
 from feeds.clustering import (
     clusters_assign,
     clusters_refresh,
-    simhash,
-    sketch,
+    fingerprints,
     words_of,
 )
 from feeds.clustering import to_signed as signed_hash
@@ -194,6 +193,10 @@ def _insert_new(articles: list[NewArticle]) -> list[NewArticle]:
         connection.ops.quote_name(c) for c in ("id", "feed_id", "entry_key")
     )
     written: dict[tuple[int, str], int] = {}
+    # A fetch's articles share their fetch time, and often dates: each
+    # distinct one is adapted for the driver once.
+    adapted: dict[dt.datetime, Any] = {}
+    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         for start in range(0, len(articles), _INSERT_ROWS):
             chunk = articles[start : start + _INSERT_ROWS]
@@ -201,9 +204,11 @@ def _insert_new(articles: list[NewArticle]) -> list[NewArticle]:
             for article in chunk:
                 values = list(_values_of(article))
                 for index in _DATETIME_COLUMNS:
-                    values[index] = connection.ops.adapt_datetimefield_value(
-                        values[index]
-                    )
+                    when = values[index]
+                    value = adapted.get(when)
+                    if value is None:
+                        value = adapted[when] = adapt(when)
+                    values[index] = value
                 params.extend(values)
             cursor.execute(
                 f"INSERT INTO {table} ({names}) VALUES "
@@ -269,7 +274,7 @@ def _article(
 ) -> NewArticle:
     published, note = article_date(entry.published, fetched_at=fetched_at)
     words = words_of(entry.title, (entry.summary or entry.content)[:2000])
-    bands = sketch(words)
+    story_hash, bands = fingerprints(words)
     canonical = canonical_url(entry.link)
     return NewArticle(
         feed_id=feed.pk,
@@ -284,7 +289,7 @@ def _article(
         date_note=note,
         fetched_at=fetched_at,
         content_hash=content_hash(entry),
-        simhash=signed_hash(simhash(words)),
+        simhash=signed_hash(story_hash),
         sketch_0=bands[0],
         sketch_1=bands[1],
         sketch_2=bands[2],

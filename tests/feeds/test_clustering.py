@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.db import connections, transaction
 
-from feeds.clustering import distance, simhash, sketch, words_of
+from feeds.clustering import distance, fingerprints, simhash, sketch, words_of
 from feeds.models import Article, Feed, StoryCluster
 from feeds.parsing import ParsedEntry, entry_keys
 from tests.factories import make_feed, store_entries
@@ -150,6 +150,38 @@ def test_it_hashes_near_duplicates_close_and_others_far() -> None:
     assert distance(simhash(same), simhash(far)) > 8
     assert sum(a == b for a, b in zip(sketch(same), sketch(near), strict=True)) >= 2
     assert simhash(["too", "few"]) == 0
+
+
+def _majority_hash(words: list[str]) -> int:
+    """SimHash by its definition: bit i is set when more than half of the
+    words' 64-bit hashes have it."""
+    import hashlib
+
+    digests = [
+        int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
+        for w in words
+    ]
+    return sum(
+        1 << bit
+        for bit in range(64)
+        if sum(d >> bit & 1 for d in digests) > len(words) // 2
+    )
+
+
+@pytest.mark.parametrize("count", [5, 6, 7, 80, 81, 253, 254, 255, 256, 600])
+def test_simhash_is_the_majority_of_the_word_hashes_bit_by_bit(count: int) -> None:
+    import random
+
+    rng = random.Random(count)
+    # Few distinct words, so that many bits sit at the majority's edge.
+    words = [rng.choice(["ab", "cd", "ef", "gh", "ij", "Монгол"]) for _ in range(count)]
+    assert simhash(words) == _majority_hash(words)
+
+
+def test_fingerprints_are_the_simhash_and_the_sketch() -> None:
+    words = words_of("Low compliance with cyber law", LEAD)
+    assert fingerprints(words) == (simhash(words), sketch(words))
+    assert fingerprints(["too", "few"]) == (0, sketch(["too", "few"]))
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,3 +1,4 @@
+import pytest
 from django.template import Context, Template
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -31,6 +32,13 @@ def test_it_keeps_paragraph_breaks_and_decodes_entities() -> None:
 
 def test_it_removes_what_databases_refuse() -> None:
     assert clean_text("a\x00b\x07c\ud800d") == "abc?d"
+
+
+@pytest.mark.parametrize("text", ["plain ascii", "non-ascii: Улаанбаатар"])
+def test_it_removes_every_control_but_tab_and_line_breaks(text: str) -> None:
+    controls = "".join(chr(c) for c in [*range(0x20), 0x7F])
+    assert clean_text(controls + text) == "\t\n\r" + text
+    assert clean_text(text) == text
 
 
 def test_it_flattens_titles_and_cuts_them() -> None:
