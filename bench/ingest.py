@@ -31,13 +31,14 @@ Targets: first pass >= 5x the baseline's entries/s; re-poll < 10% of the
 first pass; ingest CPU <= 1.5x feedparser's parse CPU.
 
 Known gaps, on the two-CPU machines this was written on: the first pass
-reaches 3.9x-4.4x (medians of rounds), short of its target, and the CPU
-ratio sits at the target (1.37x-1.56x between runs). feedparser's own
-parse, which every entry needs, is about 45% of ingest CPU; the rest is
-spread thin (sanitising, sketches, hashes, inserts, matching: none above
-8%). Two ingesting workers side by side each spend 10-20% more CPU per
-entry than one beside a plain parse, on the same code: the machine's, not
-the desk's, but counted here as a Celery pool would pay it.
+reaches 4.2x-4.5x (medians of rounds), short of its target, and the CPU
+ratio sits at the target, met in most runs but not all (1.37x-1.53x).
+feedparser's own parse, which every entry needs, is about 40% of ingest
+CPU; the rest is spread thin (sanitising, sketches, hashes, inserts,
+commits, matching: none above 8%). Two ingesting workers side by side each
+spend 10-20% more CPU per entry than one beside a plain parse, on the same
+code: the machine's doing, not the desk's, but counted here as a Celery
+pool pays it.
 """
 
 import argparse
