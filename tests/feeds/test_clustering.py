@@ -169,7 +169,7 @@ def _majority_hash(words: list[str]) -> int:
 
 
 @pytest.mark.parametrize("count", [5, 6, 7, 80, 81, 253, 254, 255, 256, 600])
-def test_simhash_is_the_majority_of_the_word_hashes_bit_by_bit(count: int) -> None:
+def test_it_sets_each_simhash_bit_that_most_word_hashes_set(count: int) -> None:
     import random
 
     rng = random.Random(count)
@@ -178,7 +178,7 @@ def test_simhash_is_the_majority_of_the_word_hashes_bit_by_bit(count: int) -> No
     assert simhash(words) == _majority_hash(words)
 
 
-def test_fingerprints_are_the_simhash_and_the_sketch() -> None:
+def test_it_gives_the_simhash_and_the_sketch_from_one_lookup() -> None:
     words = words_of("Low compliance with cyber law", LEAD)
     assert fingerprints(words) == (simhash(words), sketch(words))
     assert fingerprints(["too", "few"]) == (0, sketch(["too", "few"]))

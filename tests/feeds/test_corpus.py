@@ -82,7 +82,7 @@ def _serve_all(server: FeedServer, files: list[Path]) -> list[Feed]:
     return Feed.objects.bulk_create(rows)
 
 
-def test_feedparser_reads_every_corpus_feed_alike_with_the_quick_dict_copy(
+def test_it_parses_every_corpus_feed_alike_with_the_quick_dict_copy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import io

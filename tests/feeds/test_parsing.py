@@ -189,7 +189,7 @@ def test_absolute_guids_have_no_second_spelling() -> None:
     assert (entry.guid, entry.resolved_guid) == ("urn:item:1", "")
 
 
-def test_a_copied_feedparser_dict_is_equal_and_shares_nothing_mutable() -> None:
+def test_it_copies_feedparser_dicts_equal_and_sharing_nothing_mutable() -> None:
     import copy
 
     from feedparser.util import FeedParserDict
