@@ -41,7 +41,9 @@ MIN_TOKENS = 5
 BINS = 5  # one sketch_N column per bin
 NO_SKETCH = -1
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Words of two characters or more: a one-letter word tells stories apart
+# no better than a space.
+_WORD = re.compile(r"\w\w+")
 # SimHash counts, per bit, the words that set it, in one byte-wide lane of a
 # big integer per bit. A lane holds the count plus an offset below 128, so
 # it never carries into the next for up to this many words.
@@ -77,9 +79,9 @@ def words_of(title: str, lead: str) -> list[str]:
     # may be cut short, so the head suffices when it yields more words than
     # wanted (the cut one is then not among them).
     head = text[:_HEAD_CHARS]
-    words = [word for word in _WORD.findall(head.casefold()) if len(word) > 1]
+    words = _WORD.findall(head.casefold())
     if len(words) <= wanted and len(head) < len(text):
-        words = [word for word in _WORD.findall(text.casefold()) if len(word) > 1]
+        words = _WORD.findall(text.casefold())
     return words[:wanted]
 
 

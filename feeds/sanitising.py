@@ -89,7 +89,7 @@ def _tidy(text: str) -> str:
     # (most of it) needs neither.
     if not text.isascii() or "  " in text or "\t" in text or "\f" in text:
         text = _SPACES.sub(" ", text)
-    text = "\n".join(line.strip() for line in text.split("\n"))
+    text = "\n".join([line.strip() for line in text.split("\n")])
     if "\n\n\n" in text:
         text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()

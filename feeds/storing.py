@@ -312,7 +312,9 @@ def article_date(
 def content_hash(entry: ParsedEntry) -> str:
     """SHA-256 of the article's text, blind to spacing and case."""
     text = "\n".join(
-        " ".join(part.split()).casefold()
-        for part in (entry.title, entry.summary, entry.content)
+        [
+            " ".join(part.split()).casefold()
+            for part in (entry.title, entry.summary, entry.content)
+        ]
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
