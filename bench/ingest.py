@@ -31,8 +31,8 @@ Targets: first pass >= 5x the baseline's entries/s; re-poll < 10% of the
 first pass; ingest CPU <= 1.5x feedparser's parse CPU.
 
 Known gaps, on the two-CPU machines this was written on: the first pass
-reaches 4.2x-4.5x (medians of rounds), short of its target, and the CPU
-ratio sits at the target, met in most runs but not all (1.37x-1.53x).
+reaches 4.0x-4.5x (medians of rounds), short of its target, and the CPU
+ratio sits at the target: 1.37x-1.55x, met in five runs of eight.
 feedparser's own parse, which every entry needs, is about 40% of ingest
 CPU; the rest is spread thin (sanitising, sketches, hashes, inserts,
 commits, matching: none above 8%). Two ingesting workers side by side each
