@@ -1,10 +1,13 @@
 import datetime as dt
+import re
 import threading
 import time
 from typing import Any
 
 import pytest
 from django.db import connections, transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.clustering import distance, fingerprints, simhash, sketch, words_of
 from feeds.models import Article, Feed, StoryCluster
@@ -150,6 +153,18 @@ def test_it_hashes_near_duplicates_close_and_others_far() -> None:
     assert distance(simhash(same), simhash(far)) > 8
     assert sum(a == b for a, b in zip(sketch(same), sketch(near), strict=True)) >= 2
     assert simhash(["too", "few"]) == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="ab cd-éМонг_1,\n'", max_size=40),
+    st.text(alphabet="ab cd-éМонг_1,\n'", max_size=3000),
+)
+def test_it_compares_stories_on_their_first_words_of_two_letters_or_more(
+    title: str, lead: str
+) -> None:
+    every_word = re.findall(r"\w+", f"{title} {lead}".casefold())
+    assert words_of(title, lead) == [w for w in every_word if len(w) > 1][:80]
 
 
 def _majority_hash(words: list[str]) -> int:
