@@ -43,7 +43,8 @@ _SPACES = re.compile(
 )
 _BLANK_LINES = re.compile(r"\n{3,}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# The same characters as bytes, for ASCII text.
+_CONTROL_BYTES = bytes(code for code in range(0x80) if _CONTROL.match(chr(code)))
 # Any whitespace (the same characters as str.isspace), found at C speed.
 _WHITESPACE = re.compile(r"\s")
 
