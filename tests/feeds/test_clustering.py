@@ -1,4 +1,6 @@
 import datetime as dt
+import hashlib
+import random
 import re
 import threading
 import time
@@ -170,8 +172,6 @@ def test_it_compares_stories_on_their_first_words_of_two_letters_or_more(
 def _majority_hash(words: list[str]) -> int:
     """SimHash by its definition: bit i is set when more than half of the
     words' 64-bit hashes have it."""
-    import hashlib
-
     digests = [
         int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
         for w in words
@@ -185,8 +185,6 @@ def _majority_hash(words: list[str]) -> int:
 
 @pytest.mark.parametrize("count", [5, 6, 7, 80, 81, 253, 254, 255, 256, 600])
 def test_it_sets_each_simhash_bit_that_most_word_hashes_set(count: int) -> None:
-    import random
-
     rng = random.Random(count)
     # Few distinct words, so that many bits sit at the majority's edge.
     words = [rng.choice(["ab", "cd", "ef", "gh", "ij", "Монгол"]) for _ in range(count)]

@@ -5,12 +5,15 @@ as it does in CI. Each file is served with the HTTP headers its comment
 names, then fetched, parsed and stored by `feed_fetch()` like any feed.
 """
 
+import io
 import re
 import time
 from collections import Counter
 from pathlib import Path
 
+import feedparser
 import pytest
+from feedparser.util import FeedParserDict
 
 from feeds.fetching import Result, feed_fetch
 from feeds.models import Article, Feed
@@ -85,13 +88,6 @@ def _serve_all(server: FeedServer, files: list[Path]) -> list[Feed]:
 def test_it_parses_every_corpus_feed_alike_with_the_quick_dict_copy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import io
-
-    import feedparser
-    from feedparser.util import FeedParserDict
-
-    import feeds.parsing  # noqa: F401  (installs the quick copy)
-
     assert "__deepcopy__" in vars(FeedParserDict)
 
     def parse_all() -> list[tuple[object, object]]:

@@ -1,6 +1,8 @@
+import copy
 import datetime as dt
 
 import pytest
+from feedparser.util import FeedParserDict
 
 from feeds.models import Feed
 from feeds.parsing import ParsedEntry, ParseError, entry_keys, parse_feed
@@ -190,10 +192,6 @@ def test_absolute_guids_have_no_second_spelling() -> None:
 
 
 def test_it_copies_feedparser_dicts_equal_and_sharing_nothing_mutable() -> None:
-    import copy
-
-    from feedparser.util import FeedParserDict
-
     nested = FeedParserDict(href="https://a.example/", rel="alternate")
     original = FeedParserDict(
         type="text/html", language=None, base="https://a.example/", links=[nested]
