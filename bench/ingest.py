@@ -364,13 +364,22 @@ def _shared_clusters() -> int:
     return StoryCluster.objects.filter(article_count__gt=1).count()
 
 
-def feedparser_cpu(documents: list[bytes], **options: bool) -> float:
+def feedparser_cpu(documents: list[bytes], *, as_the_desk: bool = False) -> float:
+    """CPU of feedparser's parses of `documents`: with its default options,
+    or as feeds.parsing calls it (its HTML passes off, whole text runs)."""
     import feedparser
 
-    headers = {"content-type": "application/rss+xml; charset=utf-8"}
+    from feeds.saxreader import whole_text_runs
+
+    options = {"sanitize_html": False, "resolve_relative_uris": False}
+    context = whole_text_runs() if as_the_desk else contextlib.nullcontext()
     started = time.process_time()
-    for body in documents:
-        feedparser.parse(io.BytesIO(body), response_headers=headers, **options)
+    with context:
+        for body in documents:
+            if as_the_desk:
+                feedparser.parse(io.BytesIO(body), response_headers=_HEADERS, **options)
+            else:
+                feedparser.parse(io.BytesIO(body), response_headers=_HEADERS)
     return time.process_time() - started
 
 
@@ -450,9 +459,7 @@ def main() -> None:
                 rounds.append(Round(*naive, first=first, repoll=repoll, parse=parse))
         matches, shared = _topic_matches(), _shared_clusters()
         apart_default = feedparser_cpu(documents)
-        apart_ours = feedparser_cpu(
-            documents, sanitize_html=False, resolve_relative_uris=False
-        )
+        apart_ours = feedparser_cpu(documents, as_the_desk=True)
     finally:
         cleanup(base)
         server.terminate()

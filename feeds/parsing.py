@@ -23,9 +23,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
+import feedparser.api
 from feedparser.urls import make_safe_absolute_uri
 from feedparser.util import FeedParserDict
 
+from feeds import saxreader
 from feeds.canonical import canonical_url
 from feeds.models import Feed
 from feeds.sanitising import html_to_text, one_line, safe_http_url
@@ -63,6 +65,11 @@ def _copy_feedparser_dict(self: FeedParserDict, memo: dict[int, Any]) -> Any:
 
 if "__deepcopy__" not in vars(FeedParserDict):
     FeedParserDict.__deepcopy__ = _copy_feedparser_dict
+
+# The reader that joins character data (feeds.saxreader), first in the list
+# feedparser picks its XML reader from; it serves only parse_feed's parses.
+if saxreader.__name__ not in feedparser.api.PREFERRED_XML_PARSERS:
+    feedparser.api.PREFERRED_XML_PARSERS.insert(0, saxreader.__name__)
 
 
 class ParseError(Exception):
@@ -106,14 +113,15 @@ def parse_feed(body: bytes, *, headers: Mapping[str, str], url: str) -> ParsedFe
     # ingest work, for values that are then thrown away.
     base = response_headers.pop("content-location", "") or url
     try:
-        result = feedparser.parse(
-            io.BytesIO(body),
-            response_headers=response_headers,
-            # Text is made safe by feeds.sanitising, which drops all markup;
-            # feedparser's own HTML passes would be wasted work.
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
+        with saxreader.whole_text_runs():
+            result = feedparser.parse(
+                io.BytesIO(body),
+                response_headers=response_headers,
+                # Text is made safe by feeds.sanitising, which drops all
+                # markup; feedparser's own HTML passes would be wasted work.
+                sanitize_html=False,
+                resolve_relative_uris=False,
+            )
     except Exception as exc:  # feedparser raises many kinds for bad input
         logger.warning("feed parser crashed url=%s error=%r", url, exc)
         raise ParseError(

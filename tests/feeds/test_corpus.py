@@ -15,6 +15,7 @@ import feedparser
 import pytest
 from feedparser.util import FeedParserDict
 
+from feeds import saxreader
 from feeds.fetching import Result, feed_fetch
 from feeds.models import Article, Feed
 from tests.feeds.servers import FeedServer, Handler, feed_server
@@ -103,3 +104,30 @@ def test_it_parses_every_corpus_feed_alike_with_the_quick_dict_copy(
     quick = parse_all()
     monkeypatch.delattr(FeedParserDict, "__deepcopy__")
     assert parse_all() == quick
+
+
+def test_it_parses_every_corpus_feed_alike_when_reading_whole_text_runs() -> None:
+    def parse_all() -> list[tuple[object, ...]]:
+        results: list[tuple[object, ...]] = []
+        for path in _corpus_files():
+            result = feedparser.parse(
+                io.BytesIO(path.read_bytes()),
+                sanitize_html=False,
+                resolve_relative_uris=False,
+            )
+            results.append(
+                (
+                    result.get("feed"),
+                    result.get("entries"),
+                    result.get("bozo"),
+                    result.get("version"),
+                )
+            )
+        return results
+
+    plain = parse_all()
+    with saxreader.whole_text_runs():
+        joined = parse_all()
+
+    assert len(joined) >= 2107
+    assert joined == plain
