@@ -1,9 +1,13 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
+from django.db.utils import ConnectionHandler
 
+from osint import settings as settings_module
 from tests.services import ROOT
 
 
@@ -53,3 +57,35 @@ def test_it_starts_with_no_variable_set() -> None:
     result = run_check()
 
     assert result.returncode == 0, result.stderr
+
+
+def test_it_opens_the_embedded_sqlite_in_wal_with_rare_checkpoints(
+    tmp_path: Path, django_db_blocker: Any
+) -> None:
+    config = settings_module._database_from_url(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    connections = ConnectionHandler({"default": config})
+    # A connection of its own, to a new file: not the test database.
+    try:
+        with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+            values = {}
+            for pragma in (
+                "journal_mode",
+                "synchronous",
+                "wal_autocheckpoint",
+                "journal_size_limit",
+            ):
+                cursor.execute(f"PRAGMA {pragma}")
+                values[pragma] = cursor.fetchone()[0]
+    finally:
+        connections.close_all()
+
+    # synchronous=1 is NORMAL: in WAL mode, no fsync on commit, only when a
+    # checkpoint copies pages back; a checkpoint every 10,000 pages (about
+    # 40 MB) leaves those syncs out of most commits; the WAL file is cut
+    # back to 64 MB after one.
+    assert values == {
+        "journal_mode": "wal",
+        "synchronous": 1,
+        "wal_autocheckpoint": 10_000,
+        "journal_size_limit": 64 * 1024 * 1024,
+    }
