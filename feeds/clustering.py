@@ -10,9 +10,10 @@ treats it as a story of its own).
 
 Finding candidates must not mean reading every recent article: the MinHash
 bins are stored in indexed columns (`sketch_0` ... `sketch_4`), and only
-articles sharing a bin, the content hash or the URL are compared. Reprints
-share most word triples, so they share a bin almost always; unrelated
-articles almost never do.
+articles sharing a bin or the URL are compared, or the content hash when an
+article is too short for a sketch (an equal hash means equal words, so equal
+bins, for every other). Reprints share most word triples, so they share a
+bin almost always; unrelated articles almost never do.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 from django.utils import timezone
 
-from feeds.models import Article, StoryCluster
+from feeds.models import NO_SKETCH, Article, StoryCluster
 
 if TYPE_CHECKING:  # storing imports this module at run time
     from feeds.storing import NewArticle
@@ -39,7 +40,6 @@ MIN_EQUAL_BINS = 2
 LEAD_WORDS = 60
 MIN_TOKENS = 5
 BINS = 5  # one sketch_N column per bin
-NO_SKETCH = -1
 
 # Words of two characters or more: a one-letter word tells stories apart
 # no better than a space.
@@ -316,9 +316,7 @@ def _candidates(articles: Sequence[NewArticle]) -> list[_Known]:
     """
     times = [article.published_at for article in articles]
     lo, hi = min(times) - WINDOW, max(times) + WINDOW
-    wanted: list[tuple[str, set[Any]]] = [
-        ("content_hash", {a.content_hash for a in articles})
-    ]
+    wanted: list[tuple[str, set[Any]]] = []
     every_bins = [_bins(article) for article in articles]
     for slot in range(BINS):
         bins = {values[slot] for values in every_bins} - {NO_SKETCH}
@@ -334,6 +332,18 @@ def _candidates(articles: Sequence[NewArticle]) -> list[_Known]:
     for column, values in wanted:
         tests.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
         params.extend(values)
+    # A stored article with the same content hash has the same words, so the
+    # same bins, and is found above; one too short for a sketch is found by
+    # its hash, in the index of such articles alone (the model's Meta).
+    # The constant is written into the SQL, not bound: a planner picks a
+    # partial index only for a condition it can see implies the index's.
+    unsketched = {a.content_hash for a in articles if a.sketch_0 == NO_SKETCH}
+    if unsketched:
+        hashes = ", ".join(["%s"] * len(unsketched))
+        tests.append(f"(sketch_0 = {int(NO_SKETCH)} AND content_hash IN ({hashes}))")
+        params.extend(unsketched)
+    if not tests:
+        return []
     table = connection.ops.quote_name(Article._meta.db_table)
     sketches = ", ".join(f"sketch_{slot}" for slot in range(BINS))
     with connection.cursor() as cursor:

@@ -273,7 +273,10 @@ def _article(
     feed: Feed, key: str, entry: ParsedEntry, fetched_at: dt.datetime
 ) -> NewArticle:
     published, note = article_date(entry.published, fetched_at=fetched_at)
-    words = words_of(entry.title, (entry.summary or entry.content)[:2000])
+    # The whole lead, not a cut of it: words_of reads only as far as it
+    # needs, and spacing must not move what it reads (an equal content hash
+    # must mean equal sketches: see feeds.clustering).
+    words = words_of(entry.title, entry.summary or entry.content)
     story_hash, bands = fingerprints(words)
     canonical = canonical_url(entry.link)
     return NewArticle(
