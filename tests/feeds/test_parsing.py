@@ -1,8 +1,6 @@
-import copy
 import datetime as dt
 
 import pytest
-from feedparser.util import FeedParserDict
 
 from feeds.models import Feed
 from feeds.parsing import ParsedEntry, ParseError, entry_keys, parse_feed
@@ -189,18 +187,3 @@ def test_relative_links_and_guids_resolve_against_the_feed_or_its_content_locati
 def test_absolute_guids_have_no_second_spelling() -> None:
     entry = parse_feed(rss([item(1)]), headers=HEADERS, url=URL).entries[0]
     assert (entry.guid, entry.resolved_guid) == ("urn:item:1", "")
-
-
-def test_it_copies_feedparser_dicts_equal_and_sharing_nothing_mutable() -> None:
-    nested = FeedParserDict(href="https://a.example/", rel="alternate")
-    original = FeedParserDict(
-        type="text/html", language=None, base="https://a.example/", links=[nested]
-    )
-    copied = copy.deepcopy(original)
-
-    assert type(copied) is FeedParserDict
-    assert copied == original
-    copied["links"][0]["href"] = "https://b.example/"
-    copied["links"].append(FeedParserDict())
-    assert original["links"] == [nested]
-    assert nested["href"] == "https://a.example/"

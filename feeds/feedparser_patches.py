@@ -1,0 +1,80 @@
+"""Quicker equivalents of two parts of feedparser, put in when the desk starts.
+
+Each gives exactly what feedparser gave; tests parse feedparser's own corpus
+with and without them and compare. `as_installed()` takes them out for a
+while, for such comparisons and for benchmarks of feedparser itself.
+
+- Copies of its dict class. feedparser copies the parameters of every text
+  it keeps (type, language, base) with copy.deepcopy, and its dict class has
+  no __deepcopy__, so each copy took the generic reduce path: about a
+  twentieth of a parse, counted in instructions, on a plain RSS feed. The
+  values are strings or None, so a new dict of the same values, deep-copying
+  whatever else turns up, is an equal copy at a fraction of the cost.
+- The table that maps the C1 controls a cp1252 text would carry to the
+  characters meant. feedparser translates every text it keeps with it, and
+  given a dict, str.translate raises and clears a KeyError for each
+  character of a text that is not all ASCII: about 90 ns a character of
+  Cyrillic. The same mapping as a string indexed by code point (the whole
+  Basic Multilingual Plane, 128 KB) answers without raising, in about 35;
+  characters past it are left as they are, as the dict left them. Measured
+  on the desk's parses of 60 of bench/ingest.py's feeds (a quarter of their
+  entries name "Монгол"), it took a sixth off the parse; on the same feeds
+  spelt in Cyrillic, a quarter.
+
+The XML reader the desk's parses use is in feeds.saxreader; it acts only
+inside those parses, so it is not taken out here.
+"""
+
+import contextlib
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import feedparser.api
+import feedparser.mixin
+from feedparser.util import FeedParserDict
+
+from feeds import saxreader
+
+_SCALARS = frozenset({str, bytes, int, float, bool, type(None)})
+_PLANE = 0x10000
+
+
+def _copy_feedparser_dict(self: FeedParserDict, memo: dict[int, Any]) -> Any:
+    copied = FeedParserDict()
+    memo[id(self)] = copied
+    for key, value in dict.items(self):
+        if type(value) not in _SCALARS:
+            value = copy.deepcopy(value, memo)
+        dict.__setitem__(copied, key, value)
+    if vars(self):
+        vars(copied).update(copy.deepcopy(vars(self), memo))
+    return copied
+
+
+# feedparser's own table, kept to be put back by as_installed().
+_CP1252_DICT: dict[int, str] = feedparser.mixin._cp1252
+_CP1252_TABLE = "".join(chr(code) for code in range(_PLANE)).translate(_CP1252_DICT)
+
+
+def install() -> None:
+    """Put the quicker parts in (again, if they were taken out)."""
+    if "__deepcopy__" not in vars(FeedParserDict):
+        FeedParserDict.__deepcopy__ = _copy_feedparser_dict
+    feedparser.mixin._cp1252 = _CP1252_TABLE
+    # The reader that joins character data, first in the list feedparser
+    # picks its XML reader from; it serves only the desk's own parses.
+    if saxreader.__name__ not in feedparser.api.PREFERRED_XML_PARSERS:
+        feedparser.api.PREFERRED_XML_PARSERS.insert(0, saxreader.__name__)
+
+
+@contextlib.contextmanager
+def as_installed() -> Iterator[None]:
+    """feedparser without the quicker parts, for the length of the block."""
+    if vars(FeedParserDict).get("__deepcopy__") is _copy_feedparser_dict:
+        del FeedParserDict.__deepcopy__
+    feedparser.mixin._cp1252 = _CP1252_DICT
+    try:
+        yield
+    finally:
+        install()
