@@ -1,5 +1,7 @@
 import copy
 import io
+import itertools
+import warnings
 
 import feedparser
 import feedparser.mixin
@@ -60,3 +62,63 @@ def test_it_puts_the_quicker_parts_back_after_a_comparison() -> None:
 
     assert "__deepcopy__" in vars(FeedParserDict)
     assert isinstance(feedparser.mixin._cp1252, str)
+
+
+def _lookups(parsed: FeedParserDict, keys: list[object]) -> list[object]:
+    """What [], get and `in` give for each key on each dict of a parse."""
+    dicts = [parsed, parsed.feed, *parsed.entries]
+    dicts += [d[k] for d in list(dicts) for k in dict.keys(d) if k.endswith("_detail")]
+    found: list[object] = []
+    # feedparser warns when "updated" falls back to "published"; both ways.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for d, key in itertools.product(dicts, keys):
+            try:
+                found.append(d[key])
+            except (KeyError, TypeError) as exc:
+                found.append(type(exc))
+            if isinstance(key, str):
+                found += [d.get(key, "-"), key in d]
+    return found
+
+
+def test_its_dict_lookups_answer_as_feedparsers_for_every_kind_of_key() -> None:
+    body = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:cc="http://web.resource.org/cc/"><channel>
+<title>Outlet</title><link>https://news.example.org/</link>
+<description>About the steppe</description><copyright>(c) Outlet</copyright>
+<item><title>One</title><link>https://news.example.org/1</link>
+<guid>urn:item:1</guid><category>Mining</category><category>Coal</category>
+<description>&lt;p&gt;Lead&lt;/p&gt;</description>
+<enclosure url="https://news.example.org/1.mp3" length="1" type="audio/mpeg"/>
+<cc:license rdf:resource="https://creativecommons.org/licenses/by/4.0/"
+ xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>
+<pubDate>Fri, 08 May 2026 09:00:00 GMT</pubDate></item>
+<item><title>Two</title><guid>urn:item:2</guid></item>
+</channel></rss>"""
+    keys: list[object] = [
+        *FeedParserDict.keymap,
+        # The names feedparser 6.0 computes a value for.
+        "category",
+        "enclosures",
+        "license",
+        "updated",
+        "updated_parsed",
+        "title",
+        "summary",
+        "links",
+        "published_parsed",
+        "no-such-key",
+        "",
+        1,
+        ("title",),
+    ]
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=HEADERS)
+
+    quick = _lookups(parsed, keys)
+    with feedparser_patches.as_installed():
+        assert FeedParserDict.get is not feedparser_patches._get
+        plain = _lookups(parsed, keys)
+
+    assert FeedParserDict.get is feedparser_patches._get
+    assert quick == plain
