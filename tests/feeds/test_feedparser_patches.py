@@ -122,3 +122,26 @@ def test_its_dict_lookups_answer_as_feedparsers_for_every_kind_of_key() -> None:
 
     assert FeedParserDict.get is feedparser_patches._get
     assert quick == plain
+
+
+def _assignments(keys: list[str]) -> list[object]:
+    """The plain dict each assignment of a key leaves, then setdefault's."""
+    found: list[object] = []
+    for key in keys:
+        assigned = FeedParserDict(title="t")
+        assigned[key] = "value"
+        defaulted = FeedParserDict(title="t")
+        found += [dict(assigned), defaulted.setdefault(key, "d"), dict(defaulted)]
+    return found
+
+
+def test_its_assignments_store_as_feedparsers_do() -> None:
+    keys = [*FeedParserDict.keymap, "category", "updated", "title", "new", ""]
+
+    quick = _assignments(keys)
+    with feedparser_patches.as_installed():
+        plain = _assignments(keys)
+
+    assert quick == plain
+    # A legacy name is stored under its new one, either way.
+    assert {"title": "t", "summary": "value"} in quick
