@@ -35,12 +35,18 @@ are printed beside them.
 Targets: first pass >= 5x the baseline's entries/s; re-poll < 10% of the
 first pass; ingest CPU <= 1.5x feedparser's parse CPU.
 
-On the two-CPU machines this was written on, six runs in a row gave: first
-pass 5.1x-5.5x (medians of rounds; single rounds 4.1x-6.5x, as the machine's
-speed drifts), re-poll 5.1%-5.8%, CPU ratio 1.15x-1.25x. The margin over
-5x is thin: runs before the last of the changes reached 4.8x-5.3x. The
-pool of two does not double one worker: about 1.8x, as the two workers
-wait on each other's writes (SQLite has one writer) and share the machine.
+On the two-CPU machines this was written on (eleven runs of the last two
+versions of the desk, the last five of the final one):
+- first pass vs naive, medians of rounds: 4.6x-5.5x, met in six runs of
+  eleven (single rounds 3.7x-6.5x); at the target, not robustly over it;
+- re-poll / first pass: 4.9%-6.9% in nine runs, 10.7% and 11.8% in two
+  taken while the machine ran at half its speed (the baseline fell from
+  about 850 to about 450 entries/s): 304s are round trips to the server
+  process, which then waits for a CPU too;
+- ingest CPU / feedparser's parse CPU: 1.06x-1.47x, met in every run.
+The pool of two does about 1.8x what one worker does: the two wait on each
+other's writes (SQLite has one writer; SQLite's busy handler sleeps 1, 2,
+then 5 ms) and share the machine.
 """
 
 import argparse
