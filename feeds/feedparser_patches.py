@@ -20,7 +20,6 @@ while, for such comparisons and for benchmarks of feedparser itself.
   on the desk's parses of 60 of bench/ingest.py's feeds (a quarter of their
   entries name "Монгол"), it took a sixth off the parse; on the same feeds
   spelt in Cyrillic, a quarter.
-
 - Lookups in its dict class. Each `get`, `[]`, `in` and assignment first
   tells apart, in Python, the legacy names it maps to new ones and the
   names it computes, before the plain dict operation almost every call ends
@@ -28,9 +27,8 @@ while, for such comparisons and for benchmarks of feedparser itself.
   other key of type str now goes straight to the plain operation, which
   took an eighth off the desk's parse of the same 60 feeds (get and []
   alone; the other two, a few hundredths more, within the noise). The
-  names are those of feedparser 6.0
-  (the release requirements.txt pins); with another release the lookups
-  are left as they are.
+  names are those of feedparser 6.0, the release requirements.txt pins;
+  with another release the lookups are left as they are.
 
 The XML reader the desk's parses use is in feeds.saxreader; it acts only
 inside those parses, so it is not taken out here.
