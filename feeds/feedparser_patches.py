@@ -136,7 +136,10 @@ def install() -> None:
 
 @contextlib.contextmanager
 def as_installed() -> Iterator[None]:
-    """feedparser without the quicker parts, for the length of the block."""
+    """feedparser without the quicker parts, for the length of the block.
+
+    The change is process-wide: for tests and benchmarks, not while other
+    threads parse."""
     if vars(FeedParserDict).get("__deepcopy__") is _copy_feedparser_dict:
         del FeedParserDict.__deepcopy__
     feedparser.mixin._cp1252 = _CP1252_DICT
