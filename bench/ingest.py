@@ -35,11 +35,11 @@ are printed beside them.
 Targets: first pass >= 5x the baseline's entries/s; re-poll < 10% of the
 first pass; ingest CPU <= 1.5x feedparser's parse CPU.
 
-On the two-CPU machines this was written on (eleven runs of the last two
-versions of the desk, the last five of the final one):
-- first pass vs naive, medians of rounds: 4.6x-5.5x, met in six runs of
-  eleven (single rounds 3.7x-6.5x); at the target, not robustly over it;
-- re-poll / first pass: 4.9%-6.9% in nine runs, 10.7% and 11.8% in two
+On the two-CPU machines this was written on (fifteen runs of the last two
+versions of the desk, the last nine of the final one):
+- first pass vs naive, medians of rounds: 4.6x-5.5x, met in nine runs of
+  fifteen (single rounds 3.7x-6.5x); at the target, not robustly over it;
+- re-poll / first pass: 4.9%-7.7% in thirteen runs, 10.7% and 11.8% in two
   taken while the machine ran at half its speed (the baseline fell from
   about 850 to about 450 entries/s): 304s are round trips to the server
   process, which then waits for a CPU too;
