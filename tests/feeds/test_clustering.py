@@ -199,7 +199,7 @@ def test_it_looks_hashes_up_in_the_index_of_articles_without_a_sketch() -> None:
 )
 @example(title="t", summary="a " * 990 + "bb cc dd ee ff", spaces="  ")
 @settings(max_examples=400, deadline=None)
-def test_equal_content_hashes_come_with_equal_sketches(
+def test_it_gives_equal_sketches_to_equal_content_hashes(
     title: str, summary: str, spaces: str
 ) -> None:
     """Why only articles without a sketch are looked up by their hash."""

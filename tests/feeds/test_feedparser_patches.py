@@ -28,7 +28,7 @@ def test_it_copies_feedparser_dicts_equal_and_sharing_nothing_mutable() -> None:
     assert nested["href"] == "https://a.example/"
 
 
-def test_its_cp1252_table_maps_every_character_as_feedparsers_dict_does() -> None:
+def test_it_maps_every_character_as_feedparsers_cp1252_dict_does() -> None:
     every = "".join(
         chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000
     )
@@ -82,7 +82,7 @@ def _lookups(parsed: FeedParserDict, keys: list[object]) -> list[object]:
     return found
 
 
-def test_its_dict_lookups_answer_as_feedparsers_for_every_kind_of_key() -> None:
+def test_it_looks_keys_up_as_feedparser_does_for_every_kind_of_key() -> None:
     body = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:cc="http://web.resource.org/cc/"><channel>
 <title>Outlet</title><link>https://news.example.org/</link>
@@ -135,7 +135,7 @@ def _assignments(keys: list[str]) -> list[object]:
     return found
 
 
-def test_its_assignments_store_as_feedparsers_do() -> None:
+def test_it_stores_assignments_as_feedparser_does() -> None:
     keys = [*FeedParserDict.keymap, "category", "updated", "title", "new", ""]
 
     quick = _assignments(keys)

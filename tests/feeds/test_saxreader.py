@@ -58,7 +58,7 @@ def test_it_joins_character_data_split_at_entities(
     assert len(calls) < split
 
 
-def test_the_desks_parse_reads_whole_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_it_serves_the_desks_own_parses(monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[type] = []
     create = saxreader.create_parser
 
