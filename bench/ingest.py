@@ -47,9 +47,9 @@ versions of the desk, the last nine of the final one):
 With DATABASE_URL naming PostgreSQL on the same machine, one run gave a
 first pass of only 3.0x (CPU ratio 1.23x and re-poll 6.7%, met): the
 server's processes take the same two CPUs. Per feed, the article insert
-takes 3.6 ms as the client sees it, 1.2 ms of it executing (the rest goes
-on sending, parsing and binding its 1,100 parameters),
-and the clustering candidates' query 3.1 ms: on a table of this size the
+takes 3.6 ms as the client sees it, of which 1.2 ms is execution (the rest
+is outside it: sending, parsing and binding 1,100 parameters); the
+clustering candidates' query takes 3.1 ms: on a table of this size the
 planner reads the whole table (EXPLAIN ANALYZE at 7,500 rows: a sequential
 scan, 3.9 ms) rather than probe six indexes some 300 times.
 The pool of two does about 1.8x what one worker does: the two wait on each
