@@ -337,13 +337,12 @@ def _candidates(articles: Sequence[NewArticle]) -> list[_Known]:
     # its hash, in the index of such articles alone (the model's Meta).
     # The constant is written into the SQL, not bound: a planner picks a
     # partial index only for a condition it can see implies the index's.
+    # Every article has either bins or no sketch, so `tests` is never empty.
     unsketched = {a.content_hash for a in articles if a.sketch_0 == NO_SKETCH}
     if unsketched:
         hashes = ", ".join(["%s"] * len(unsketched))
         tests.append(f"(sketch_0 = {int(NO_SKETCH)} AND content_hash IN ({hashes}))")
         params.extend(unsketched)
-    if not tests:
-        return []
     table = connection.ops.quote_name(Article._meta.db_table)
     sketches = ", ".join(f"sketch_{slot}" for slot in range(BINS))
     with connection.cursor() as cursor:
