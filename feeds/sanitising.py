@@ -49,6 +49,36 @@ _CONTROL_BYTES = bytes(code for code in range(0x80) if _CONTROL.match(chr(code))
 _WHITESPACE = re.compile(r"\s")
 
 
+# Tags that an HTML parser only removes from around the text: none holds
+# raw text, none is part of a table or a form (whose rules move text
+# about), none drops the newline that follows it, and none is dropped with
+# its content. Markup made of these alone is stripped by a regex
+# (`_plain_text()`), with the same result as the full parse and at a
+# fraction of its cost; anything else goes to the parser.
+_PLAIN_TAG_NAMES = (  # noqa: SIM905 (a list of 58 names, one per line)
+    "a abbr acronym address article aside b big blockquote br center cite code"
+    " dd del dfn div dl dt em figcaption figure font footer h1 h2 h3 h4 h5 h6"
+    " header hr i img ins kbd li main mark nav ol p q s samp section small"
+    " span strike strong sub sup time tt u ul var wbr"
+).split()
+# Inside a tag, HTML's whitespace is these four characters only: Unicode
+# spaces are part of a name or a value to it. ASCII: under Unicode rules
+# "ſ" would match the "s" of a name.
+_PLAIN_TAG = re.compile(
+    rf"""
+    </?(?:{"|".join(_PLAIN_TAG_NAMES)})(?=[ \t\n\f/>])
+    (?:
+        [ \t\n\f]+ [^ \t\n\f"'<>/=]+                  # an attribute
+        (?:[ \t\n\f]*=[ \t\n\f]*                       # and its value
+            (?:"[^"]*" | '[^']*' | [^ \t\n\f"'=<>`]+))?
+    )*
+    [ \t\n\f]*/?>
+    """,
+    re.IGNORECASE | re.ASCII | re.VERBOSE,
+)
+_NUMERIC_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]*)|([0-9]*))")
+
+
 # Built once: a cleaner made per call (nh3.clean) spent more time turning its
 # options into the Rust side's than cleaning a typical summary.
 _TEXT_ONLY = nh3.Cleaner(
@@ -79,8 +109,37 @@ def html_to_text(markup: str) -> str:
     if "<" not in markup and "&" not in markup:
         return _tidy(markup)
     marked = _BLOCK_BOUNDARY.sub("\n\\g<0>", markup)
-    stripped = _TEXT_ONLY.clean(marked)
-    return _tidy(clean_text(html.unescape(stripped)))
+    stripped = _plain_text(marked)
+    if stripped is None:
+        stripped = html.unescape(_TEXT_ONLY.clean(marked))
+    return _tidy(clean_text(stripped))
+
+
+def _plain_text(markup: str) -> str | None:
+    """The text of markup made only of plain tags, or None for other markup.
+
+    The parser would decode character references as html.unescape does,
+    except a few that unescape deletes and the parser keeps (noncharacters
+    such as &#xFFFF;); markup with one of those, a carriage return (which
+    the parser turns into a newline) or any other "<" is left to the parser.
+    """
+    if "\r" in markup:
+        return None
+    text = _PLAIN_TAG.sub("", markup)
+    if "<" in text:
+        return None
+    for reference in _NUMERIC_REFERENCE.finditer(text):
+        hex_digits, digits = reference.groups()
+        number = digits if hex_digits is None else hex_digits
+        if len(number) > 8:  # int() refuses thousands of digits
+            return None
+        if number and _is_noncharacter(int(number, 10 if hex_digits is None else 16)):
+            return None
+    return html.unescape(text)
+
+
+def _is_noncharacter(code: int) -> bool:
+    return 0xFDD0 <= code <= 0xFDEF or (code <= 0x10FFFF and code & 0xFFFE == 0xFFFE)
 
 
 def _tidy(text: str) -> str:

@@ -10,12 +10,13 @@ import re
 import time
 from collections import Counter
 from pathlib import Path
+from unittest import mock
 
 import feedparser
 import pytest
 from feedparser.util import FeedParserDict
 
-from feeds import feedparser_patches, saxreader
+from feeds import feedparser_patches, sanitising, saxreader
 from feeds.fetching import Result, feed_fetch
 from feeds.models import Article, Feed
 from tests.feeds.servers import FeedServer, Handler, feed_server
@@ -132,3 +133,30 @@ def test_it_parses_every_corpus_feed_alike_when_reading_whole_text_runs(
 
     assert len(joined) >= 2107
     assert joined == corpus_parses
+
+
+def test_it_strips_every_corpus_text_alike_with_and_without_the_html_parser(
+    corpus_parses: list[tuple[object, ...]],
+) -> None:
+    texts = [
+        str(value)
+        for _, entries, _, _ in corpus_parses
+        for entry in entries or []  # type: ignore[attr-defined]
+        for value in [
+            entry.get("title", ""),
+            entry.get("summary", ""),
+            *(part.get("value", "") for part in entry.get("content", [])),
+        ]
+        if value
+    ]
+    plain = sum(
+        sanitising._plain_text(sanitising.clean_text(text)) is not None
+        for text in texts
+    )
+
+    with mock.patch.object(sanitising, "_plain_text", return_value=None):
+        parsed = [sanitising.html_to_text(text) for text in texts]
+
+    assert [sanitising.html_to_text(text) for text in texts] == parsed
+    # The quick path is taken for a good share of real feeds' text.
+    assert plain > len(texts) / 3, (plain, len(texts))
