@@ -44,6 +44,9 @@ BINS = 5  # one sketch_N column per bin
 # Words of two characters or more: a one-letter word tells stories apart
 # no better than a space.
 _WORD = re.compile(r"\w\w+")
+# The same words in ASCII text, found by a table lookup per character
+# instead of Unicode's character database.
+_ASCII_WORD = re.compile(r"\w\w+", re.ASCII)
 # SimHash counts, per bit, the words that set it, in one byte-wide lane of a
 # big integer per bit. A lane holds the count plus an offset below 128, so
 # it never carries into the next for up to this many words.
@@ -79,10 +82,14 @@ def words_of(title: str, lead: str) -> list[str]:
     # may be cut short, so the head suffices when it yields more words than
     # wanted (the cut one is then not among them).
     head = text[:_HEAD_CHARS]
-    words = _WORD.findall(head.casefold())
+    words = _words_in(head.casefold())
     if len(words) <= wanted and len(head) < len(text):
-        words = _WORD.findall(text.casefold())
+        words = _words_in(text.casefold())
     return words[:wanted]
+
+
+def _words_in(folded: str) -> list[str]:
+    return (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
 
 
 def simhash(words: list[str]) -> int:

@@ -2,6 +2,7 @@ import datetime as dt
 import hashlib
 import random
 import re
+import string
 import threading
 import time
 from typing import Any
@@ -263,6 +264,16 @@ def test_it_hashes_near_duplicates_close_and_others_far() -> None:
 def test_it_compares_stories_on_their_first_words_of_two_letters_or_more(
     title: str, lead: str
 ) -> None:
+    every_word = re.findall(r"\w+", f"{title} {lead}".casefold())
+    assert words_of(title, lead) == [w for w in every_word if len(w) > 1][:80]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=string.printable, max_size=40),
+    st.text(alphabet=string.printable, max_size=3000),
+)
+def test_it_finds_the_same_words_in_ascii_text(title: str, lead: str) -> None:
     every_word = re.findall(r"\w+", f"{title} {lead}".casefold())
     assert words_of(title, lead) == [w for w in every_word if len(w) > 1][:80]
 
