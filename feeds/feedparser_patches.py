@@ -29,6 +29,12 @@ while, for such comparisons and for benchmarks of feedparser itself.
   alone; the other two, a few hundredths more, within the noise). The
   names are those of feedparser 6.0, the release requirements.txt pins;
   with another release the lookups are left as they are.
+- A reader for RFC 822 dates written the usual way ("Thu, 14 May 2026
+  12:00:00 +0000", as RSS has them), put first among feedparser's date
+  handlers. feedparser tries its W3DTF reader first, which fails on such a
+  date, then its RFC 822 reader, which splits and checks each part in
+  Python: about 10 us a date together. One regex and the same arithmetic
+  give the same time in about 2; any other shape is left to feedparser.
 
 The XML reader the desk's parses use is in feeds.saxreader; it acts only
 inside those parses, so it is not taken out here.
@@ -36,11 +42,15 @@ inside those parses, so it is not taken out here.
 
 import contextlib
 import copy
+import datetime as dt
+import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import feedparser
 import feedparser.api
+import feedparser.datetimes
 import feedparser.mixin
 from feedparser.util import FeedParserDict
 
@@ -124,6 +134,54 @@ def _setitem(self: FeedParserDict, key: Any, value: Any) -> None:
         _INSTALLED_SETITEM(self, key, value)
 
 
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        [
+            "Jan",
+            "Feb",
+            "Mar",
+            "Apr",
+            "May",
+            "Jun",
+            "Jul",
+            "Aug",
+            "Sep",
+            "Oct",
+            "Nov",
+            "Dec",
+        ],
+        start=1,
+    )
+}
+_USUAL_RFC822 = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) ("
+    + "|".join(_MONTHS)
+    + r") (\d{4}) (\d\d):(\d\d):(\d\d) (?:GMT|UT|Z|([+-])(\d\d)(\d\d))",
+    re.ASCII,
+)
+
+
+def _usual_rfc822_date(value: str) -> time.struct_time | None:
+    """The UTC time of an RFC 822 date in its usual shape, else None (and
+    feedparser's own readers go on). Like feedparser, the day's name is not
+    checked against the date."""
+    match = _USUAL_RFC822.fullmatch(value)
+    if match is None:
+        return None
+    day, month, year, hour, minute, second, sign, zone_h, zone_m = match.groups()
+    try:
+        stamp = dt.datetime(
+            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second)
+        )
+        if sign is not None and (zone_h != "00" or zone_m != "00"):
+            offset = int(zone_h) * 3600 + int(zone_m) * 60
+            stamp -= dt.timedelta(0, offset if sign == "+" else -offset)
+        return stamp.utctimetuple()
+    except (ValueError, OverflowError):
+        return None
+
+
 _QUICK = {
     "get": _get,
     "__getitem__": _getitem,
@@ -140,6 +198,8 @@ def install() -> None:
     if feedparser.__version__.startswith(_CHECKED_RELEASE):
         for name, method in _QUICK.items():
             setattr(FeedParserDict, name, method)
+    if _usual_rfc822_date not in feedparser.datetimes._date_handlers:
+        feedparser.datetimes.registerDateHandler(_usual_rfc822_date)
     # The reader that joins character data, first in the list feedparser
     # picks its XML reader from; it serves only the desk's own parses.
     if saxreader.__name__ not in feedparser.api.PREFERRED_XML_PARSERS:
@@ -155,6 +215,8 @@ def as_installed() -> Iterator[None]:
     if vars(FeedParserDict).get("__deepcopy__") is _copy_feedparser_dict:
         del FeedParserDict.__deepcopy__
     feedparser.mixin._cp1252 = _CP1252_DICT
+    with contextlib.suppress(ValueError):
+        feedparser.datetimes._date_handlers.remove(_usual_rfc822_date)
     for name, method in _INSTALLED.items():
         setattr(FeedParserDict, name, method)
     try:

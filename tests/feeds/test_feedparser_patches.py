@@ -5,7 +5,10 @@ import warnings
 
 import feedparser
 import feedparser.mixin
+from feedparser.datetimes import _date_handlers, _parse_date
 from feedparser.util import FeedParserDict
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from feeds import feedparser_patches
 from tests.feeds.builders import item, rss
@@ -145,3 +148,46 @@ def test_it_stores_assignments_as_feedparser_does() -> None:
     assert quick == plain
     # A legacy name is stored under its new one, either way.
     assert {"title": "t", "summary": "value"} in quick
+
+
+_DAYS = st.sampled_from(["", "Mon, ", "Thu, ", "Sun, ", "thu, ", "Thu,"])
+_MONTHS = st.sampled_from(["Jan", "May", "Feb", "Dec", "may", "Mai", "Sept"])
+_ZONES = st.sampled_from(
+    ["GMT", "UT", "Z", "UTC", "EST", "+0000", "-0000", "+0530", "-1200", "+2359"]
+    + ["+9959", "+05:30", "-05", "gmt"]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.tuples(
+        _DAYS,
+        st.integers(0, 32).map(str) | st.sampled_from(["07", "007", "x"]),
+        _MONTHS,
+        st.integers(0, 10000).map(lambda year: f"{year:04d}") | st.just("26"),
+        st.integers(0, 25),
+        st.integers(0, 61),
+        st.integers(0, 61),
+        _ZONES,
+    ).map(
+        lambda p: f"{p[0]}{p[1]} {p[2]} {p[3]} {p[4]:02d}:{p[5]:02d}:{p[6]:02d} {p[7]}"
+    )
+)
+@example("Thu, 14 May 2026 12:00:00 +0000")
+@example("Fri, 31 Dec 9999 23:59:59 -2359")
+@example("Mon, 01 Jan 0001 00:00:00 +0100")
+def test_it_reads_rfc822_dates_as_feedparser_does(date: str) -> None:
+    quick = _parse_date(date)
+    with feedparser_patches.as_installed():
+        plain = _parse_date(date)
+
+    assert quick == plain
+
+
+def test_it_reads_usual_rfc822_dates_before_feedparser_tries_its_readers() -> None:
+    assert _date_handlers[0] is feedparser_patches._usual_rfc822_date
+    with feedparser_patches.as_installed():
+        assert feedparser_patches._usual_rfc822_date not in _date_handlers
+
+    assert _date_handlers.count(feedparser_patches._usual_rfc822_date) == 1
+    assert feedparser_patches._usual_rfc822_date("2026-05-14T12:00:00Z") is None
