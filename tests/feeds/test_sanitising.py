@@ -231,3 +231,10 @@ def test_it_strips_plain_markup_without_the_html_parser() -> None:
 )
 def test_it_gives_other_markup_to_the_html_parser(markup: str) -> None:
     assert sanitising._plain_text(markup) is None
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=" \t\f\v\u00a0\u2002\u200b\u3000\nab.Мон\u0301", max_size=60))
+def test_it_looks_for_spaces_to_replace_only_where_there_are_some(text: str) -> None:
+    if not sanitising._has_spaces_to_replace(text):
+        assert sanitising._SPACES.sub(" ", text) == text
