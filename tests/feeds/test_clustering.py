@@ -300,6 +300,40 @@ def test_it_sets_each_simhash_bit_that_most_word_hashes_set(count: int) -> None:
     assert simhash(words) == _majority_hash(words)
 
 
+def _sketch_by_definition(words: list[str]) -> tuple[int, ...]:
+    """MinHash by its definition: each triple of the first 40 words hashed
+    as A*h1 + B*h2 + h3 (bits 17 to 47), and per bin the least of the
+    hashes XORed with the bin's salt."""
+    digests = [
+        int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
+        for w in words[:40]
+    ]
+    if len(digests) < 5:
+        return (NO_SKETCH,) * 5
+    triples = [
+        (0x9E3779B97F4A7C15 * a + 0xC2B2AE3D27D4EB4F * b + c) >> 17 & (2**31 - 1)
+        for a, b, c in zip(digests, digests[1:], digests[2:], strict=False)
+    ]
+    salts = (0x2545F491, 0x4F6CDD1D, 0x1B873593, 0x68E31DA4, 0x3C6EF372)
+    return tuple(min(salt ^ triple for triple in triples) for salt in salts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["ab", "cd", "Монгол", "steppe", "ulaanbaatar", "x" * 30])
+        | st.text(min_size=2, max_size=12),
+        max_size=90,
+    )
+)
+@example([])
+@example(["ab", "cd", "ef", "gh"])
+@example(["ab", "cd", "ef", "gh", "ij"])
+def test_it_sketches_the_first_words_by_the_definition(words: list[str]) -> None:
+    assert sketch(words) == _sketch_by_definition(words)
+    assert fingerprints(words)[1] == _sketch_by_definition(words)
+
+
 def test_it_gives_the_simhash_and_the_sketch_from_one_lookup() -> None:
     words = words_of("Low compliance with cyber law", LEAD)
     assert fingerprints(words) == (simhash(words), sketch(words))
