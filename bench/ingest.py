@@ -35,17 +35,17 @@ are printed beside them.
 Targets: first pass >= 5x the baseline's entries/s; re-poll < 10% of the
 first pass; ingest CPU <= 1.5x feedparser's parse CPU.
 
-On the two-CPU machines this was written on (fifteen runs of the last two
-versions of the desk, the last nine of the final one):
-- first pass vs naive, medians of rounds: 4.6x-5.5x, met in nine runs of
-  fifteen (single rounds 3.7x-6.5x); at the target, not robustly over it;
-- re-poll / first pass: 4.9%-7.7% in thirteen runs, 10.7% and 11.8% in two
-  taken while the machine ran at half its speed (the baseline fell from
-  about 850 to about 450 entries/s): 304s are round trips to the server
-  process, which then waits for a CPU too;
-- ingest CPU / feedparser's parse CPU: 1.06x-1.47x, met in every run.
+On the two-CPU machines this was written on (twelve runs of the final
+version of the desk):
+- first pass vs naive, medians of rounds: 4.8x-5.9x, met in eleven runs of
+  twelve (single rounds 4.1x-6.9x); over the target, by a thin margin;
+- re-poll / first pass: 5.0%-6.8%, met in every run (in two earlier runs
+  taken while the machine ran at half its speed it reached 10.7% and
+  11.8%: 304s are round trips to the server process, which then waits for
+  a CPU too);
+- ingest CPU / feedparser's parse CPU: 0.92x-1.05x, met in every run.
 With DATABASE_URL naming PostgreSQL on the same machine, one run gave a
-first pass of only 3.0x (CPU ratio 1.23x and re-poll 6.7%, met): the
+first pass of only 3.6x (CPU ratio 1.16x and re-poll 4.1%, met): the
 server's processes take the same two CPUs. Per feed, the article insert
 takes 3.6 ms as the client sees it, of which 1.2 ms is execution (the rest
 is outside it: sending, parsing and binding 1,100 parameters); the
@@ -54,7 +54,10 @@ planner reads the whole table (EXPLAIN ANALYZE at 7,500 rows: a sequential
 scan, 3.9 ms) rather than probe six indexes some 300 times.
 The pool of two does about 1.8x what one worker does: the two wait on each
 other's writes (SQLite has one writer; SQLite's busy handler sleeps 1, 2,
-then 5 ms) and share the machine.
+then 5 ms) and share the machine, and a worker whose commit sets off a WAL
+checkpoint waits for its syncs (half of all commit time, in one process).
+Checkpoints moved to a thread quickened the baseline, whose commit per
+entry sets them off more often, more than the desk, so that was not kept.
 """
 
 import argparse
