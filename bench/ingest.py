@@ -35,15 +35,16 @@ are printed beside them.
 Targets: first pass >= 5x the baseline's entries/s; re-poll < 10% of the
 first pass; ingest CPU <= 1.5x feedparser's parse CPU.
 
-On the two-CPU machines this was written on (twelve runs of the final
+On the two-CPU machines this was written on (twenty-six runs of the final
 version of the desk):
-- first pass vs naive, medians of rounds: 4.8x-5.9x, met in eleven runs of
-  twelve (single rounds 4.1x-6.9x); over the target, by a thin margin;
-- re-poll / first pass: 5.0%-6.8%, met in every run (in two earlier runs
+- first pass vs naive, medians of rounds: 4.8x-6.1x, below 5x in one run
+  (4.8x) and at 5.0x in another (single rounds 4.1x-7.1x); over the
+  target, by a thin margin;
+- re-poll / first pass: 4.8%-6.8%, met in every run (in two earlier runs
   taken while the machine ran at half its speed it reached 10.7% and
   11.8%: 304s are round trips to the server process, which then waits for
   a CPU too);
-- ingest CPU / feedparser's parse CPU: 0.92x-1.05x, met in every run.
+- ingest CPU / feedparser's parse CPU: 0.86x-1.05x, met in every run.
 With DATABASE_URL naming PostgreSQL on the same machine, one run gave a
 first pass of only 3.6x (CPU ratio 1.16x and re-poll 4.1%, met): the
 server's processes take the same two CPUs. Per feed, the article insert
