@@ -36,14 +36,14 @@ _BLOCK_BOUNDARY = re.compile(
     r"<\s*/?\s*(?:p|div|br|li|tr|h[1-6]|blockquote|pre|section|article|ul|ol|table)\b",
     re.IGNORECASE,
 )
+# Spaces other than the plain one, as the body of a regex character class.
+_UNUSUAL_SPACES = r"\t\f\v\u00a0\u2000-\u200b\u3000"
 # Runs of two or more spaces, or any unusual space: a single plain space,
 # by far the most common case, is left alone without a replacement.
-_SPACES = re.compile(
-    r"[ \t\f\v\u00a0\u2000-\u200b\u3000]{2,}|[\t\f\v\u00a0\u2000-\u200b\u3000]"
-)
+_SPACES = re.compile(rf"[ {_UNUSUAL_SPACES}]{{2,}}|[{_UNUSUAL_SPACES}]")
 # Any character _SPACES replaces even alone. Searching for one of them
 # scans text five times quicker than _SPACES finds nothing in it.
-_UNUSUAL_SPACE = re.compile(r"[\t\f\v\u00a0\u2000-\u200b\u3000]")
+_UNUSUAL_SPACE = re.compile(rf"[{_UNUSUAL_SPACES}]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # The same characters as bytes, for ASCII text.
@@ -161,7 +161,7 @@ def _has_spaces_to_replace(text: str) -> bool:
     # row nor an unusual space, as most text is.
     if "  " in text:
         return True
-    if text.isascii():
+    if text.isascii():  # the ASCII ones among _UNUSUAL_SPACES
         return "\t" in text or "\f" in text or "\v" in text
     return _UNUSUAL_SPACE.search(text) is not None
 
