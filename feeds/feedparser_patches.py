@@ -161,8 +161,8 @@ def _usual_rfc822_date(value: str) -> time.struct_time | None:
         stamp = dt.datetime(
             int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second)
         )
-        if sign is not None and (zone_h != "00" or zone_m != "00"):
-            offset = int(zone_h) * 3600 + int(zone_m) * 60
+        offset = int(zone_h) * 3600 + int(zone_m) * 60 if sign else 0
+        if offset:
             stamp -= dt.timedelta(0, offset if sign == "+" else -offset)
         return stamp.utctimetuple()
     except (ValueError, OverflowError):
