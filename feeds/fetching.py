@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
@@ -49,15 +49,18 @@ class FetchOutcome:
     http_status: int | None = None
     message: str = ""
     duration_s: float = 0.0
+    # The feed's new address, when it moved for good and was updated to it.
+    moved_to: str = ""
 
     def describe(self) -> str:
         """One line for people, as `fetch_feeds` prints it."""
+        moved = f"; moved to {self.moved_to}" if self.moved_to else ""
         if self.result == Result.NEW:
             count = len(self.new_article_ids)
             noun = "article" if count == 1 else "articles"
-            return f"{count} new {noun} ({self.entries_seen} entries)"
+            return f"{count} new {noun} ({self.entries_seen} entries){moved}"
         if self.result == Result.UNCHANGED:
-            return "unchanged"
+            return f"unchanged{moved}"
         return f"{self.result.value}: {self.message}"
 
 
@@ -99,8 +102,19 @@ def feed_fetch(
 def _handle_response(
     feed: Feed, response: FeedResponse, now: dt.datetime
 ) -> FetchOutcome:
-    # A permanent redirect is followed on every fetch; the stored URL is not
-    # rewritten, so an editor sees and decides a move of the feed.
+    outcome = _handle_status(feed, response, now)
+    # A feed that moved for good is followed to its new address only once
+    # a feed was found there: a lapsed domain whose every path redirects
+    # for good to a parking page must not cost the feed its address.
+    found = outcome.result in (Result.NEW, Result.UNCHANGED)
+    if found and response.moved_to and _follow_move(feed, response.moved_to, now):
+        outcome.moved_to = feed.url
+    return outcome
+
+
+def _handle_status(
+    feed: Feed, response: FeedResponse, now: dt.datetime
+) -> FetchOutcome:
     status = response.status
     if status == 304:
         _remember_validators(feed, response)
@@ -181,6 +195,57 @@ def _store(
     outcome.entries_seen = len(parsed.entries)
     outcome.result = Result.NEW if new_ids else Result.UNCHANGED
     return outcome
+
+
+_URL_MAX = Feed._meta.get_field("url").max_length or 2000
+
+
+def _follow_move(feed: Feed, url: str, now: dt.datetime) -> bool:
+    """Store the address a feed moved to for good; whether it was stored.
+
+    The old address is kept in the feed's warning, for editors to see. When
+    another feed already has the new address, both are left as they are
+    and the warning says so: which one to keep is an editor's call.
+    """
+    old, warning = feed.url, feed.last_warning
+    if len(url) <= _URL_MAX:
+        feed.url = url
+        feed.last_warning = _warning_with(
+            warning,
+            f"On {now:%Y-%m-%d %H:%M} UTC this feed moved for good (HTTP 301 or "
+            f"308) from {old} to {url}; its address was updated.",
+        )
+        try:
+            with transaction.atomic():
+                feed.save(update_fields=["url", "last_warning"])
+        except IntegrityError:
+            feed.url, feed.last_warning = old, warning
+        else:
+            logger.info("feed moved feed_id=%s from=%s to=%s", feed.pk, old, url)
+            return True
+    if len(url) > _URL_MAX:
+        sentence = (
+            f"This feed has moved for good to an address longer than {_URL_MAX} "
+            "characters; its address was not changed."
+        )
+    else:
+        other = Feed.objects.filter(url=url).exclude(pk=feed.pk).first()
+        if other is None:
+            return False  # the other feed went meanwhile: the next fetch moves
+        sentence = (
+            f"This feed has moved for good to {url}, which is already on the "
+            f"list as feed {other.pk} ({other}); its address was not changed. "
+            "Keep one of the two and disable the other."
+        )
+    feed.last_warning = _warning_with(warning, sentence)
+    _save_health(feed, ["last_warning"])
+    logger.info("feed move refused feed_id=%s to=%s", feed.pk, url[:200])
+    return False
+
+
+def _warning_with(warning: str, sentence: str) -> str:
+    # Said once: a refused move is seen again on every fetch.
+    return warning if sentence in warning else f"{sentence} {warning}".strip()
 
 
 def _remember_validators(feed: Feed, response: FeedResponse) -> None:

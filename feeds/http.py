@@ -48,6 +48,7 @@ FETCH_DEADLINE = 30.0
 MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 10 * 1024 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECT_STATUSES = frozenset({301, 308})
 
 
 class FetchError(Exception):
@@ -69,9 +70,16 @@ class FeedResponse:
     headers: dict[str, str]
     body: bytes
     redirects: list[str] = field(default_factory=list)
+    # Whether every redirect on the way here was permanent (301 or 308).
+    permanent: bool = False
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
+
+    @property
+    def moved_to(self) -> str:
+        """The feed's new address, when it has moved for good; else ""."""
+        return self.url if self.redirects and self.permanent else ""
 
 
 # --- The private-address guard ------------------------------------------------
@@ -321,6 +329,7 @@ def fetch_url(
     )
 
     redirects: list[str] = []
+    permanent = True
     current = _checked_url(url)
     client = _client(allowed_hosts)
     token = _FETCH_DEADLINE.set(deadline)
@@ -331,6 +340,7 @@ def fetch_url(
                     "GET", current, headers=headers, timeout=timeout
                 ) as response:
                     if response.status_code in REDIRECT_STATUSES:
+                        permanent &= response.status_code in PERMANENT_REDIRECT_STATUSES
                         location = response.headers.get("location", "")
                         current = _next_hop(current, location, redirects)
                         continue
@@ -341,6 +351,7 @@ def fetch_url(
                         headers={k.lower(): v for k, v in response.headers.items()},
                         body=body,
                         redirects=redirects,
+                        permanent=permanent,
                     )
             except httpx.TimeoutException as exc:
                 if time.monotonic() >= deadline:

@@ -14,7 +14,13 @@ from feeds.models import Article, Feed
 from tests.factories import make_feed
 from tests.feeds import hostile
 from tests.feeds.builders import item, rss
-from tests.feeds.servers import FeedServer, conditional, feed_server, serve
+from tests.feeds.servers import (
+    FeedServer,
+    conditional,
+    feed_server,
+    redirect,
+    serve,
+)
 
 LOOPBACK = ["127.0.0.1"]
 DEADLINE_S = 3.0
@@ -134,6 +140,105 @@ def test_it_disables_a_feed_that_answers_410(server: FeedServer) -> None:
     assert feed.enabled is False
     assert feed.state == Feed.State.GONE
     assert "410" in feed.last_error
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [301, 308])
+def test_it_moves_a_feed_that_moved_for_good_to_its_new_address(
+    server: FeedServer, status: int
+) -> None:
+    new_url = server.route("/new.xml", serve(rss([item(1), item(2)])))
+    old_url = server.route("/old.xml", redirect("/new.xml", status=status))
+    feed = make_feed(url=old_url)
+
+    outcome = _fetch(feed)
+    _fetch(feed)
+
+    feed.refresh_from_db()
+    assert outcome.result == Result.NEW
+    assert outcome.moved_to == new_url
+    assert outcome.describe() == f"2 new articles (2 entries); moved to {new_url}"
+    assert feed.url == new_url
+    assert feed.host == "127.0.0.1"
+    assert old_url in feed.last_warning and new_url in feed.last_warning
+    assert len(server.requests_to("/old.xml")) == 1
+    assert len(server.requests_to("/new.xml")) == 2
+    assert Article.objects.filter(feed=feed).count() == 2
+
+
+@pytest.mark.django_db
+def test_it_moves_a_feed_whose_unchanged_body_moved_for_good(
+    server: FeedServer,
+) -> None:
+    body = rss([item(1)])
+    old_url = server.route("/old.xml", serve(body))
+    feed = make_feed(url=old_url)
+    _fetch(feed)
+    new_url = server.route("/new.xml", serve(body))
+    server.route("/old.xml", redirect("/new.xml", status=301))
+
+    outcome = _fetch(feed)
+
+    feed.refresh_from_db()
+    assert outcome.result == Result.UNCHANGED
+    assert outcome.describe() == f"unchanged; moved to {new_url}"
+    assert feed.url == new_url
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_address_of_a_feed_redirected_for_now(
+    server: FeedServer,
+) -> None:
+    server.route("/elsewhere.xml", serve(rss([item(1)])))
+    old_url = server.route("/old.xml", redirect("/elsewhere.xml", status=302))
+    feed = make_feed(url=old_url)
+
+    outcome = _fetch(feed)
+
+    feed.refresh_from_db()
+    assert outcome.result == Result.NEW
+    assert outcome.moved_to == ""
+    assert feed.url == old_url
+    assert feed.last_warning == ""
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_address_when_a_move_for_good_lands_on_no_feed(
+    server: FeedServer,
+) -> None:
+    page = b"<!doctype html><html><body>This domain is for sale.</body></html>"
+    server.route("/parked", serve(page, content_type="text/html"))
+    old_url = server.route("/old.xml", redirect("/parked", status=301))
+    feed = make_feed(url=old_url)
+
+    outcome = _fetch(feed)
+
+    feed.refresh_from_db()
+    assert outcome.result == Result.ERROR
+    assert feed.url == old_url
+    assert feed.consecutive_errors == 1
+
+
+@pytest.mark.django_db
+def test_it_leaves_both_feeds_when_one_moves_onto_the_others_address(
+    server: FeedServer,
+) -> None:
+    new_url = server.route("/new.xml", serve(rss([item(1)])))
+    old_url = server.route("/old.xml", redirect("/new.xml", status=301))
+    other = make_feed(url=new_url, title="The Other Outlet")
+    feed = make_feed(url=old_url)
+
+    first = _fetch(feed)
+    _fetch(feed)
+
+    feed.refresh_from_db()
+    assert first.result == Result.NEW
+    assert first.moved_to == ""
+    assert feed.url == old_url
+    assert feed.last_warning.count(f"feed {other.pk} (The Other Outlet)") == 1
+    assert new_url in feed.last_warning
+    other.refresh_from_db()
+    assert other.url == new_url
 
 
 @pytest.mark.django_db

@@ -267,6 +267,38 @@ def test_it_follows_relative_redirects(server: FeedServer) -> None:
     assert response.redirects == [server.url("/new.xml")]
 
 
+@pytest.mark.parametrize(
+    ("statuses", "moved"),
+    [
+        ((301,), True),
+        ((308,), True),
+        ((301, 308), True),
+        ((302,), False),
+        ((307,), False),
+        ((301, 302), False),
+        ((303, 301), False),
+    ],
+)
+def test_it_says_a_feed_moved_only_when_every_redirect_was_permanent(
+    server: FeedServer, statuses: tuple[int, ...], moved: bool
+) -> None:
+    final = server.route("/final.xml", serve(FEED))
+    for hop, status in enumerate(statuses):
+        target = f"/hop-{hop + 1}.xml" if hop + 1 < len(statuses) else "/final.xml"
+        server.route(f"/hop-{hop}.xml", redirect(target, status=status))
+
+    response = fetch_url(server.url("/hop-0.xml"), allowed_hosts=LOOPBACK)
+
+    assert response.body == FEED
+    assert response.moved_to == (final if moved else "")
+
+
+def test_it_says_no_move_without_a_redirect(server: FeedServer) -> None:
+    url = server.route("/here.xml", serve(FEED))
+
+    assert fetch_url(url, allowed_hosts=LOOPBACK).moved_to == ""
+
+
 def test_it_stops_a_redirect_loop(server: FeedServer) -> None:
     server.route("/a.xml", redirect("/b.xml"))
     url = server.route("/b.xml", redirect("/a.xml"))
