@@ -207,37 +207,41 @@ def _follow_move(feed: Feed, url: str, now: dt.datetime) -> bool:
     another feed already has the new address, both are left as they are
     and the warning says so: which one to keep is an editor's call.
     """
-    old, warning = feed.url, feed.last_warning
-    if len(url) <= _URL_MAX:
-        feed.url = url
-        feed.last_warning = _warning_with(
-            warning,
-            f"On {now:%Y-%m-%d %H:%M} UTC this feed moved for good (HTTP 301 or "
-            f"308) from {old} to {url}; its address was updated.",
-        )
-        try:
-            with transaction.atomic():
-                feed.save(update_fields=["url", "last_warning"])
-        except IntegrityError:
-            feed.url, feed.last_warning = old, warning
-        else:
-            logger.info("feed moved feed_id=%s from=%s to=%s", feed.pk, old, url)
-            return True
     if len(url) > _URL_MAX:
-        sentence = (
+        return _move_refused(
+            feed,
+            url,
             f"This feed has moved for good to an address longer than {_URL_MAX} "
-            "characters; its address was not changed."
+            "characters; its address was not changed.",
         )
-    else:
+    old, warning = feed.url, feed.last_warning
+    feed.url = url
+    feed.last_warning = _warning_with(
+        warning,
+        f"On {now:%Y-%m-%d %H:%M} UTC this feed moved for good (HTTP 301 or "
+        f"308) from {old} to {url}; its address was updated.",
+    )
+    try:
+        with transaction.atomic():
+            feed.save(update_fields=["url", "last_warning"])
+    except IntegrityError:
+        feed.url, feed.last_warning = old, warning
         other = Feed.objects.filter(url=url).exclude(pk=feed.pk).first()
         if other is None:
             return False  # the other feed went meanwhile: the next fetch moves
-        sentence = (
+        return _move_refused(
+            feed,
+            url,
             f"This feed has moved for good to {url}, which is already on the "
             f"list as feed {other.pk} ({other}); its address was not changed. "
-            "Keep one of the two and disable the other."
+            "Keep one of the two and disable the other.",
         )
-    feed.last_warning = _warning_with(warning, sentence)
+    logger.info("feed moved feed_id=%s from=%s to=%s", feed.pk, old, url)
+    return True
+
+
+def _move_refused(feed: Feed, url: str, sentence: str) -> bool:
+    feed.last_warning = _warning_with(feed.last_warning, sentence)
     _save_health(feed, ["last_warning"])
     logger.info("feed move refused feed_id=%s to=%s", feed.pk, url[:200])
     return False

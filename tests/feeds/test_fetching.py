@@ -220,6 +220,24 @@ def test_it_keeps_the_address_when_a_move_for_good_lands_on_no_feed(
 
 
 @pytest.mark.django_db
+def test_it_keeps_the_address_when_the_new_one_is_too_long_to_store(
+    server: FeedServer,
+) -> None:
+    long_path = "/" + "n" * 2100 + ".xml"
+    server.route(long_path, serve(rss([item(1)])))
+    old_url = server.route("/old.xml", redirect(long_path, status=301))
+    feed = make_feed(url=old_url)
+
+    outcome = _fetch(feed)
+
+    feed.refresh_from_db()
+    assert outcome.result == Result.NEW
+    assert outcome.moved_to == ""
+    assert feed.url == old_url
+    assert "longer than 2000 characters" in feed.last_warning
+
+
+@pytest.mark.django_db
 def test_it_leaves_both_feeds_when_one_moves_onto_the_others_address(
     server: FeedServer,
 ) -> None:
