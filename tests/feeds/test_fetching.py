@@ -142,14 +142,30 @@ def test_it_disables_a_feed_that_answers_410(server: FeedServer) -> None:
     assert "410" in feed.last_error
 
 
+def _moving_feed(
+    server: FeedServer,
+    *,
+    to: str,
+    body: bytes,
+    status: int,
+    content_type: str = "application/rss+xml",
+) -> tuple[Feed, str, str]:
+    """A feed at /old.xml whose server redirects it to `to`, which serves
+    `body`; the feed and its old and new addresses."""
+    new_url = server.route(to, serve(body, content_type=content_type))
+    old_url = server.route("/old.xml", redirect(to, status=status))
+    return make_feed(url=old_url), old_url, new_url
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [301, 308])
 def test_it_moves_a_feed_that_moved_for_good_to_its_new_address(
     server: FeedServer, status: int
 ) -> None:
-    new_url = server.route("/new.xml", serve(rss([item(1), item(2)])))
-    old_url = server.route("/old.xml", redirect("/new.xml", status=status))
-    feed = make_feed(url=old_url)
+    body = rss([item(1), item(2)])
+    feed, old_url, new_url = _moving_feed(
+        server, to="/new.xml", body=body, status=status
+    )
 
     outcome = _fetch(feed)
     _fetch(feed)
@@ -171,8 +187,7 @@ def test_it_moves_a_feed_whose_unchanged_body_moved_for_good(
     server: FeedServer,
 ) -> None:
     body = rss([item(1)])
-    old_url = server.route("/old.xml", serve(body))
-    feed = make_feed(url=old_url)
+    feed = make_feed(url=server.route("/old.xml", serve(body)))
     _fetch(feed)
     new_url = server.route("/new.xml", serve(body))
     server.route("/old.xml", redirect("/new.xml", status=301))
@@ -189,9 +204,9 @@ def test_it_moves_a_feed_whose_unchanged_body_moved_for_good(
 def test_it_keeps_the_address_of_a_feed_redirected_for_now(
     server: FeedServer,
 ) -> None:
-    server.route("/elsewhere.xml", serve(rss([item(1)])))
-    old_url = server.route("/old.xml", redirect("/elsewhere.xml", status=302))
-    feed = make_feed(url=old_url)
+    feed, old_url, _ = _moving_feed(
+        server, to="/elsewhere.xml", body=rss([item(1)]), status=302
+    )
 
     outcome = _fetch(feed)
 
@@ -207,9 +222,9 @@ def test_it_keeps_the_address_when_a_move_for_good_lands_on_no_feed(
     server: FeedServer,
 ) -> None:
     page = b"<!doctype html><html><body>This domain is for sale.</body></html>"
-    server.route("/parked", serve(page, content_type="text/html"))
-    old_url = server.route("/old.xml", redirect("/parked", status=301))
-    feed = make_feed(url=old_url)
+    feed, old_url, _ = _moving_feed(
+        server, to="/parked", body=page, status=301, content_type="text/html"
+    )
 
     outcome = _fetch(feed)
 
@@ -224,9 +239,9 @@ def test_it_keeps_the_address_when_the_new_one_is_too_long_to_store(
     server: FeedServer,
 ) -> None:
     long_path = "/" + "n" * 2100 + ".xml"
-    server.route(long_path, serve(rss([item(1)])))
-    old_url = server.route("/old.xml", redirect(long_path, status=301))
-    feed = make_feed(url=old_url)
+    feed, old_url, _ = _moving_feed(
+        server, to=long_path, body=rss([item(1)]), status=301
+    )
 
     outcome = _fetch(feed)
 
@@ -241,10 +256,10 @@ def test_it_keeps_the_address_when_the_new_one_is_too_long_to_store(
 def test_it_leaves_both_feeds_when_one_moves_onto_the_others_address(
     server: FeedServer,
 ) -> None:
-    new_url = server.route("/new.xml", serve(rss([item(1)])))
-    old_url = server.route("/old.xml", redirect("/new.xml", status=301))
+    feed, old_url, new_url = _moving_feed(
+        server, to="/new.xml", body=rss([item(1)]), status=301
+    )
     other = make_feed(url=new_url, title="The Other Outlet")
-    feed = make_feed(url=old_url)
 
     first = _fetch(feed)
     _fetch(feed)
