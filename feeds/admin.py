@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from feeds.annotations import annotation_add
-from feeds.errors import FeedRejected
+from feeds.annotations import annotation_add, annotation_check
+from feeds.errors import AnnotationRejected, FeedRejected
 from feeds.models import Annotation, Article, Feed, StoryCluster
 from feeds.registry import feed_check, feed_create, feed_update
 from feeds.scheduling import feed_set_enabled
@@ -341,10 +341,33 @@ class StoryClusterAdmin(admin.ModelAdmin):
         return False
 
 
+class AnnotationForm(forms.ModelForm):
+    """Shows the rules of `feeds.annotations` beside the form before saving."""
+
+    class Meta:
+        model = Annotation
+        fields = ("article", "credibility", "relevance", "note", "excluded")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if {"credibility", "relevance"} <= data.keys():
+            try:
+                annotation_check(
+                    credibility=data["credibility"],
+                    relevance=data["relevance"],
+                    note=data.get("note", ""),
+                )
+            except AnnotationRejected as exc:
+                for problem in exc.problems:
+                    self.add_error(None, problem)
+        return data
+
+
 @admin.register(Annotation)
 class AnnotationAdmin(admin.ModelAdmin):
     """Where analysts add annotations; an annotation is never edited."""
 
+    form = AnnotationForm
     list_display = (
         "article",
         "analyst",
@@ -366,17 +389,30 @@ class AnnotationAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Annotation, form: Any, change: bool
     ) -> None:
-        saved = annotation_add(
-            article=obj.article,
-            analyst=request.user,
-            credibility=obj.credibility,
-            relevance=obj.relevance,
-            note=obj.note,
-            excluded=obj.excluded,
-        )
+        saved = self.annotate(request, obj)
         obj.pk = saved.pk
         obj.analyst = saved.analyst
         obj.created_at = saved.created_at
+
+    def annotate(self, request: HttpRequest, given: Annotation) -> Annotation:
+        """Record the judgement the form holds, by the signed-in user.
+
+        The desk's admin replaces this with its own, which checks the role
+        and writes an audit event.
+        """
+        return annotation_add(
+            article=given.article, analyst=request.user, **self.judgement(given)
+        )
+
+    @staticmethod
+    def judgement(given: Annotation) -> dict[str, Any]:
+        """What the form holds beyond the article."""
+        return {
+            "credibility": given.credibility,
+            "relevance": given.relevance,
+            "note": given.note,
+            "excluded": given.excluded,
+        }
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

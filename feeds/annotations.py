@@ -33,17 +33,17 @@ def annotation_add(
     note: str = "",
     excluded: bool = False,
 ) -> Annotation:
-    """Record an analyst's judgement of an article; it supersedes earlier ones."""
+    """Record an analyst's judgement of an article; it supersedes earlier ones.
+
+    Raises AnnotationRejected, listing every problem.
+    """
     problems = []
     if not getattr(analyst, "is_authenticated", False) or not analyst.is_active:
         problems.append("An annotation needs a signed-in, active analyst.")
-    if credibility not in Annotation.Credibility.values:
-        problems.append(f"Credibility must be 1 to 6, not {credibility!r}.")
-    if relevance not in Annotation.Relevance.values:
-        problems.append(f"Relevance must be 0 to 3, not {relevance!r}.")
-    note = clean_text(note or "").strip()
-    if len(note) > MAX_NOTE_CHARS:
-        problems.append(f"The note is longer than {MAX_NOTE_CHARS} characters.")
+    try:
+        note = annotation_check(credibility=credibility, relevance=relevance, note=note)
+    except AnnotationRejected as exc:
+        problems.extend(exc.problems)
     if problems:
         raise AnnotationRejected("The annotation was not saved.", problems=problems)
 
@@ -63,6 +63,25 @@ def annotation_add(
         excluded,
     )
     return annotation
+
+
+def annotation_check(*, credibility: int, relevance: int, note: str) -> str:
+    """The note, tidied, or AnnotationRejected listing every problem of the
+    judgement. Forms call it to show the problems before saving."""
+    problems = []
+    if credibility not in Annotation.Credibility.values:
+        problems.append(f"Credibility must be 1 to 6, not {credibility!r}.")
+    if relevance not in Annotation.Relevance.values:
+        problems.append(f"Relevance must be 0 to 3, not {relevance!r}.")
+    note = clean_text(note or "").strip()
+    if len(note) > MAX_NOTE_CHARS:
+        problems.append(
+            f"The note is {len(note)} characters long; it may have at most "
+            f"{MAX_NOTE_CHARS}."
+        )
+    if problems:
+        raise AnnotationRejected("The annotation was not saved.", problems=problems)
+    return note
 
 
 def effective_annotations(article_ids: Iterable[int]) -> dict[int, Annotation]:

@@ -170,21 +170,23 @@ def comment_threads(*, report: Report) -> dict[str, list[Thread]]:
 @transaction.atomic
 def source_annotate(
     *,
-    report: Report,
     article: Article,
     actor: Any,
     credibility: int,
     relevance: int,
     note: str = "",
     excluded: bool = False,
+    report: Report | None = None,
 ) -> Annotation:
-    """An analyst's judgement of one of the report's sources.
+    """An analyst's judgement of an article, as one of `report`'s sources
+    when one is named (the event then goes to that report's audit log).
 
     In force at once: the next approval check reads the newest annotation,
-    so a cited source excluded here blocks approval.
+    so a cited source excluded here, or anywhere else, blocks approval.
     """
     require(actor, Capability.ANNOTATE)
-    if article.pk not in revision_source_ids(report.latest_revision):
+    revision = report.latest_revision if report is not None else None
+    if report is not None and article.pk not in revision_source_ids(revision):
         raise NotFound("That article is not one of this report's sources.")
     _check_choice(credibility, Annotation.Credibility, "credibility")
     _check_choice(relevance, Annotation.Relevance, "relevance")
@@ -204,7 +206,7 @@ def source_annotate(
         actor=actor,
         action=Action.SOURCE_ANNOTATED,
         report=report,
-        revision=report.latest_revision,
+        revision=revision,
         data={
             "article_id": article.pk,
             "annotation_id": annotation.pk,

@@ -1,7 +1,8 @@
 """The desk's admin, one module per area:
 
 - `topics`: topics, article matches and generation jobs (drafting)
-- `desk`: reports, revisions, review comments and the audit log (editing)
+- `desk`: reports, revisions, review comments, the audit log and analysts'
+  annotations (editing)
 - `publications`: publications, downloads and follows (publishing)
 """
 

@@ -1,5 +1,5 @@
 """Admin for the desk: reports (opening on the editor page), revisions,
-review comments and the audit log.
+review comments, the audit log, and analysts' annotations of articles.
 
 Nothing here changes a report directly: the stock change form is replaced by
 the editor page (`desk_views`), whose every action goes through the domain
@@ -13,8 +13,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from feeds.admin import CheapPaginator
+from feeds.admin import AnnotationAdmin, CheapPaginator
+from feeds.models import Annotation
 from reports.models import AuditEvent, Report, ReviewComment, Revision
+from reports.review import source_annotate
 from reports.roles import Capability, can
 
 from . import desk_views
@@ -162,3 +164,19 @@ class AuditEventAdmin(_ReadOnly):
     show_full_result_count = False
     # The log grows with every action; counting it whole is not worth a page.
     paginator = CheapPaginator
+
+
+# The feeds app's annotation admin, saving through the desk: the role table
+# decides who may annotate, and each annotation leaves an audit event.
+admin.site.unregister(Annotation)
+
+
+@admin.register(Annotation)
+class DeskAnnotationAdmin(AnnotationAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return can(request.user, Capability.ANNOTATE)
+
+    def annotate(self, request: HttpRequest, given: Annotation) -> Annotation:
+        return source_annotate(
+            article=given.article, actor=request.user, **self.judgement(given)
+        )

@@ -179,6 +179,22 @@ def test_it_lets_an_analyst_add_an_annotation_that_keeps_its_author(
 
 
 @pytest.mark.django_db
+def test_it_shows_why_an_annotation_was_refused_and_saves_nothing(
+    analyst: User,
+) -> None:
+    article = make_article()
+
+    response = _client(analyst).post(
+        reverse("admin:feeds_annotation_add"),
+        {"article": article.pk, "credibility": 2, "relevance": 3, "note": "x" * 5001},
+    )
+
+    assert response.status_code == 200
+    assert "it may have at most 5000." in response.content.decode()
+    assert not Annotation.objects.exists()
+
+
+@pytest.mark.django_db
 def test_it_never_lets_an_annotation_be_edited(analyst: User, editor: User) -> None:
     article = make_article()
     annotation = Annotation.objects.create(article=article, analyst=analyst)

@@ -184,6 +184,24 @@ def test_it_lets_an_analyst_exclude_a_cited_source_and_blocks_approval_at_once(
         workflow.report_approve(report=report, actor=editor2, revision=revision)
 
 
+def test_it_annotates_an_article_outside_any_report_and_audits_it(analyst):
+    article = make_article()
+
+    annotation = source_annotate(
+        article=article, actor=analyst, credibility=2, relevance=3, excluded=True
+    )
+
+    event = AuditEvent.objects.get(action=Action.SOURCE_ANNOTATED)
+    assert (event.actor, event.report, event.revision) == (analyst, None, None)
+    assert event.data == {
+        "article_id": article.pk,
+        "annotation_id": annotation.pk,
+        "credibility": 2,
+        "relevance": 3,
+        "excluded": True,
+    }
+
+
 def test_it_refuses_to_annotate_an_article_that_is_not_a_source_of_the_report(
     analyst,
 ):

@@ -11,7 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from feeds.annotations import annotation_add
 from feeds.models import Annotation, Article, Feed
 from feeds.scheduling import feed_set_enabled
 from reports.api.filters import AnnotationFilter, ArticleFilter, FeedFilter
@@ -224,17 +223,13 @@ class AnnotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskVi
             "note": data["note"],
             "excluded": data["excluded"],
         }
-        if data["report"] is None:
-            annotation = annotation_add(
-                article=article, analyst=request.user, **judgement
-            )
-        else:
-            annotation = source_annotate(
-                report=by_id(Report, data["report"], what="report"),
-                article=article,
-                actor=request.user,
-                **judgement,
-            )
+        report = data["report"]
+        annotation = source_annotate(
+            report=None if report is None else by_id(Report, report, what="report"),
+            article=article,
+            actor=request.user,
+            **judgement,
+        )
         return Response(
             AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED
         )

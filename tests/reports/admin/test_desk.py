@@ -2,6 +2,7 @@ import copy
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
@@ -9,7 +10,7 @@ from feeds.models import Annotation
 from reports import workflow
 from reports.models import AuditEvent, GenerationJob, Report, ReviewComment, Revision
 from reports.revisions import revision_save
-from tests.factories import make_content, make_report, make_topic
+from tests.factories import make_article, make_content, make_report, make_topic
 from tests.reports.desk_states import editor_post, latest, report_in, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -472,3 +473,37 @@ def test_it_warns_before_a_save_voids_an_approval_or_starts_a_correction(
     assert (
         "Saving starts a correction" in client.get(_url("", published)).content.decode()
     )
+
+
+def test_it_audits_an_annotation_made_in_the_admin(client, analyst):
+    article = make_article()
+    client.force_login(analyst)
+
+    response = client.post(
+        reverse("admin:feeds_annotation_add"),
+        {"article": article.pk, "credibility": 4, "relevance": 1, "excluded": "on"},
+    )
+
+    assert response.status_code == 302
+    annotation = Annotation.objects.get()
+    event = AuditEvent.objects.get(action="source_annotated")
+    assert (event.actor, event.report) == (analyst, None)
+    assert event.data["annotation_id"] == annotation.pk
+    assert event.data["excluded"] is True
+
+
+def test_it_lets_only_a_role_that_annotates_add_annotations_in_the_admin(client):
+    staff = User.objects.create_user("staff", password="x", is_staff=True)
+    staff.user_permissions.add(
+        Permission.objects.get(codename="add_annotation"),
+        Permission.objects.get(codename="view_annotation"),
+    )
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("admin:feeds_annotation_add"),
+        {"article": make_article().pk, "credibility": 4, "relevance": 1},
+    )
+
+    assert response.status_code == 403
+    assert not Annotation.objects.exists()

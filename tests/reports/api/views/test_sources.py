@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from feeds.models import Annotation, Feed
-from reports.models import ArticleMatch
+from reports.models import ArticleMatch, AuditEvent
 from tests.factories import make_article, make_feed, make_report, make_topic
 from tests.reports.api.clients import bearer_client
 
@@ -84,7 +84,7 @@ def test_it_gives_unjudged_articles_credibility_six(analyst):
     assert shown["annotations"] == []
 
 
-def test_it_annotates_any_article(analyst):
+def test_it_annotates_any_article_and_audits_it(analyst):
     article = make_article()
 
     response = bearer_client(analyst).post(
@@ -95,6 +95,23 @@ def test_it_annotates_any_article(analyst):
     assert response.status_code == 201
     annotation = Annotation.objects.get(pk=response.json()["id"])
     assert (annotation.analyst, annotation.excluded) == (analyst, True)
+    event = AuditEvent.objects.get(action="source_annotated")
+    assert (event.actor, event.report) == (analyst, None)
+    assert event.data["annotation_id"] == annotation.pk
+
+
+def test_it_refuses_a_note_too_long_and_saves_nothing(analyst):
+    article = make_article()
+
+    response = bearer_client(analyst).post(
+        "/api/annotations/",
+        {"article": article.pk, "credibility": 3, "relevance": 1, "note": "x" * 5001},
+    )
+
+    assert response.status_code == 400
+    assert "at most 5000" in response.content.decode()
+    assert not Annotation.objects.exists()
+    assert not AuditEvent.objects.exists()
 
 
 def test_it_annotates_a_source_from_its_report_and_audits_it(analyst):
