@@ -17,6 +17,8 @@ class DeskAdminConfig(SimpleAdminConfig):
         super().ready()
         from django.contrib import admin
 
+        import_module("osint.lookups")
+
         admin.site.site_header = "OSINT desk"
         admin.site.site_title = "OSINT desk"
         admin.site.index_title = "Feeds, reports and review"
