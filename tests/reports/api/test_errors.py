@@ -1,11 +1,15 @@
 """The one error shape, and that bad input never becomes a 500."""
 
+import json
+import re
+
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from reports.api.errors import api_exception_handler
 from reports.errors import Conflict, InvalidTransition, ValidationFailed
-from tests.factories import make_report
+from tests.factories import make_article, make_report
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +90,67 @@ def test_it_answers_odd_ids_and_parameters_without_a_500(api_as, editor, path):
 
     assert 400 <= response.status_code < 500
     assert _error(response)["code"] in {"not_found", "invalid"}
+
+
+# Values of every JSON type, and strings a careless paste or a hostile caller
+# sends, put in every query parameter and body field the schema documents.
+HOSTILE_VALUES = [
+    "x" * 6000,
+    "\x00",
+    "",
+    "2026-13-45",
+    -1,
+    99999999999999999999,
+    1e308,
+    True,
+    None,
+    [],
+    [99999999999999999999],
+    {"a": [1]},
+]
+
+
+def _operations():
+    document = Client().get("/api/schema/?format=json").json()
+    schemas = document["components"]["schemas"]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch"}:
+                continue
+            query = [
+                p["name"] for p in operation.get("parameters", []) if p["in"] == "query"
+            ]
+            body = operation.get("requestBody", {}).get("content", {})
+            ref = body.get("application/json", {}).get("schema", {}).get("$ref", "")
+            fields = list(schemas[ref.rsplit("/", 1)[-1]]["properties"]) if ref else []
+            yield path, method, query, fields
+
+
+# Also run on the embedded default by CI: SQLite fails on other values.
+@pytest.mark.embedded
+@pytest.mark.parametrize("role", ["editor", "analyst"])
+def test_it_answers_hostile_values_on_every_documented_operation_without_a_500(
+    api_as, role, request
+):
+    make_report()
+    make_article()
+    client = api_as(request.getfixturevalue(role))
+
+    errors = []
+    for path, method, query, fields in _operations():
+        for some_id in ("1", "99999999999999999999", "abc"):
+            url = re.sub(r"\{[^}]+\}", some_id, path)
+            for value in HOSTILE_VALUES:
+                if method == "get":
+                    text = value if isinstance(value, str) else json.dumps(value)
+                    response = client.get(url, dict.fromkeys(query, text))
+                else:
+                    send = getattr(client, method)
+                    response = send(url, dict.fromkeys(fields, value), format="json")
+                if response.status_code >= 500:
+                    errors.append(f"{method.upper()} {url} {str(value)[:24]!r}")
+
+    assert errors == []
 
 
 def test_it_refuses_a_body_that_is_not_json(api_as, editor):
