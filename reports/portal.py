@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.core.validators import slug_re
 from django.db.models import Count, Max
 from django.http import (
     Http404,
@@ -109,7 +110,11 @@ def report_list(request: HttpRequest) -> HttpResponse:
     slug = request.GET.get("topic", "")
     chosen = None
     if slug:
-        chosen = Topic.objects.filter(slug=slug).first()
+        # Only a slug can name a topic; anything else (a NUL, which
+        # PostgreSQL refuses in a query, or stray text) names none.
+        chosen = (
+            Topic.objects.filter(slug=slug).first() if slug_re.match(slug) else None
+        )
         reports = reports.filter(topic=chosen) if chosen else reports.none()
 
     page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))

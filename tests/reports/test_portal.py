@@ -263,6 +263,43 @@ def test_the_list_filters_by_topic(subscriber):
     )
 
 
+@pytest.mark.parametrize("given", ["kz\x00", "\x00", "<b>kz</b>", "k z", "x" * 3000])
+def test_it_lists_no_report_for_a_topic_that_is_not_a_slug(subscriber, given):
+    kazakhstan = make_report(make_topic(name="Kazakhstan", slug="kz"))
+    make_publication(kazakhstan)
+
+    response = _client(subscriber).get("/reports/", {"topic": given})
+
+    assert response.status_code == 200
+    assert f"/reports/{kazakhstan.pk}/" not in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["\x00", "x" * 6000, "-1", "99999999999999999999"])
+def test_it_answers_hostile_parameters_on_every_portal_page_without_a_500(
+    published, subscriber, value
+):
+    slug = published.topic.slug
+    client = _client(subscriber)
+    pages = [
+        "/reports/",
+        f"/reports/{published.pk}/",
+        f"/reports/{published.pk}/pdf/",
+        "/reports/subscriptions/",
+        f"/reports/topics/{slug}/follow/",
+        f"/reports/topics/{slug}/unfollow/",
+        "/reports/feed/not-a-token/",
+    ]
+    given = dict.fromkeys(["topic", "page", "next", "action", "q"], value)
+
+    answers = {
+        (method, page): getattr(client, method)(page, given).status_code
+        for page in pages
+        for method in ("get", "post")
+    }
+
+    assert {key: code for key, code in answers.items() if code >= 500} == {}
+
+
 def test_anonymous_visitors_are_sent_to_sign_in():
     for url in ("/reports/", "/reports/1/", "/reports/subscriptions/"):
         response = Client().get(url)
