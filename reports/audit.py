@@ -29,6 +29,8 @@ class Action(StrEnum):
     COMMENT_RESOLVED = "comment_resolved"
     SOURCE_ANNOTATED = "source_annotated"
     DOWNLOADED = "downloaded"
+    FEED_ADDED = "feed_added"
+    FEED_CHANGED = "feed_changed"
 
 
 def audit_record(

@@ -3,8 +3,9 @@
 `topic_create` and `topic_update` keep a topic's rules (slug, area, terms,
 cadence, feeds); matching articles again after a change is left to the
 receivers in `reports.signals`, which run it once the save commits.
-`feed_register` and `feed_change` add the role check to `feeds.registry`,
-which knows nothing of roles. The admin and the API call these.
+`feed_register`, `feed_change` and `feed_switch` add the role check and an
+audit event to `feeds.registry` and `feeds.scheduling`, which know nothing
+of roles. The admin and the API call these.
 """
 
 import logging
@@ -14,7 +15,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from feeds.models import Feed, Tlp
+from feeds.registry import EDITABLE as FEED_EDITABLE
 from feeds.registry import feed_create, feed_update
+from feeds.scheduling import feed_set_enabled
+from reports.audit import Action, audit_record
 from reports.errors import ValidationFailed
 from reports.models import Topic
 from reports.roles import Capability, require
@@ -49,16 +53,59 @@ _TERMS_MAX = 500
 # --- Feeds ------------------------------------------------------------------
 
 
+@transaction.atomic
 def feed_register(*, actor: Any, **values: Any) -> Feed:
     """Add a feed as `actor`; see `feeds.registry.feed_create`."""
     require(actor, Capability.MANAGE_FEEDS)
-    return feed_create(**values)
+    feed = feed_create(**values)
+    settings = {name: getattr(feed, name) for name in sorted(FEED_EDITABLE)}
+    audit_record(
+        actor=actor,
+        action=Action.FEED_ADDED,
+        data={"feed_id": feed.pk, "settings": settings},
+    )
+    return feed
 
 
+@transaction.atomic
 def feed_change(*, actor: Any, feed: Feed, **changes: Any) -> Feed:
-    """Change a feed's settings as `actor`; see `feeds.registry.feed_update`."""
+    """Change a feed's settings as `actor`; see `feeds.registry.feed_update`.
+
+    The audit event lists each setting that changed, as [before, after].
+    """
     require(actor, Capability.MANAGE_FEEDS)
-    return feed_update(feed=feed, **changes)
+    before = {name: getattr(feed, name) for name in changes if name in FEED_EDITABLE}
+    feed = feed_update(feed=feed, **changes)
+    _audit_feed_change(actor, feed, before)
+    return feed
+
+
+@transaction.atomic
+def feed_switch(*, actor: Any, feed: Feed, enabled: bool) -> Feed:
+    """Enable or disable a feed as `actor`; see
+    `feeds.scheduling.feed_set_enabled`. Enabling an enabled feed starts its
+    health afresh, and is audited too."""
+    require(actor, Capability.MANAGE_FEEDS)
+    before = {"enabled": feed.enabled}
+    feed = feed_set_enabled(feed=feed, enabled=enabled)
+    _audit_feed_change(actor, feed, before, always=True)
+    return feed
+
+
+def _audit_feed_change(
+    actor: Any, feed: Feed, before: dict[str, Any], *, always: bool = False
+) -> None:
+    changes = {
+        name: [old, getattr(feed, name)]
+        for name, old in before.items()
+        if always or old != getattr(feed, name)
+    }
+    if changes:
+        audit_record(
+            actor=actor,
+            action=Action.FEED_CHANGED,
+            data={"feed_id": feed.pk, "changes": changes},
+        )
 
 
 # --- Topics -----------------------------------------------------------------

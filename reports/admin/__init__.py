@@ -1,6 +1,6 @@
 """The desk's admin, one module per area:
 
-- `topics`: topics, article matches and generation jobs (drafting)
+- `topics`: topics, article matches, generation jobs and feeds (drafting)
 - `desk`: reports, revisions, review comments, the audit log and analysts'
   annotations (editing)
 - `publications`: publications, downloads and follows (publishing)

@@ -1,4 +1,5 @@
-"""Admin for drafting: topics, article matches, generation jobs, "Draft now".
+"""Admin for drafting: topics, article matches, generation jobs, "Draft now",
+and the feeds app's feed admin, saving through `reports.topics`.
 
 Editors manage topics; analysts see them. Matches and jobs are read-only
 records. "Draft now" (a small form, and an action on topics) calls
@@ -18,7 +19,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from feeds.admin import RecheckRefusedSave
+from feeds.admin import FeedAdmin, RecheckRefusedSave
+from feeds.models import Feed
 from reports.drafting import DRAFTERS, resolve_drafter_name
 from reports.errors import DeskError, ValidationFailed
 from reports.jobs import draft_request
@@ -26,7 +28,15 @@ from reports.matching import topic_rematch
 from reports.models import ArticleMatch, GenerationJob, Topic
 from reports.roles import Capability, can
 from reports.tasks import period_just_ended
-from reports.topics import EDITABLE, topic_check, topic_create, topic_update
+from reports.topics import (
+    EDITABLE,
+    feed_change,
+    feed_register,
+    feed_switch,
+    topic_check,
+    topic_create,
+    topic_update,
+)
 
 # Changes that alter which articles a topic matches.
 REMATCH_ON = {"name", "aliases", "keywords", "feeds"}
@@ -357,3 +367,20 @@ class GenerationJobAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(
             reverse("admin:reports_generationjob_change", args=[job.pk])
         )
+
+
+# The feeds app's feed admin, saving through the desk: the role table decides
+# who may change a feed, and each change leaves an audit event.
+admin.site.unregister(Feed)
+
+
+@admin.register(Feed)
+class DeskFeedAdmin(FeedAdmin):
+    def create(self, request: HttpRequest, values: dict[str, Any]) -> Feed:
+        return feed_register(actor=request.user, **values)
+
+    def update(self, request: HttpRequest, feed: Feed, values: dict[str, Any]) -> Feed:
+        return feed_change(actor=request.user, feed=feed, **values)
+
+    def switch(self, request: HttpRequest, feed: Feed, *, enabled: bool) -> Feed:
+        return feed_switch(actor=request.user, feed=feed, enabled=enabled)

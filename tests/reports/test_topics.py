@@ -6,9 +6,16 @@ import pytest
 
 from feeds.errors import FeedRejected
 from feeds.models import Feed
+from reports.audit import Action
 from reports.errors import Forbidden, ValidationFailed
-from reports.models import ArticleMatch, Topic
-from reports.topics import feed_change, feed_register, topic_create, topic_update
+from reports.models import ArticleMatch, AuditEvent, Topic
+from reports.topics import (
+    feed_change,
+    feed_register,
+    feed_switch,
+    topic_create,
+    topic_update,
+)
 from tests.factories import make_article, make_feed, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +131,56 @@ def test_it_refuses_unknown_topic_settings(editor: Any) -> None:
         topic_update(actor=editor, topic=topic, created_at=None)
 
     assert refused.value.problems == ["created_at is not a topic setting."]
+
+
+def test_it_audits_a_feed_added_with_its_settings(editor: Any) -> None:
+    feed = feed_register(actor=editor, url="https://example.org/feed", title="Wire")
+
+    event = AuditEvent.objects.get(action=Action.FEED_ADDED)
+    assert (event.actor, event.report) == (editor, None)
+    assert event.data["feed_id"] == feed.pk
+    assert event.data["settings"]["url"] == "https://example.org/feed"
+    assert event.data["settings"]["reliability"] == "F"
+
+
+def test_it_audits_each_changed_feed_setting_as_before_and_after(
+    editor: Any,
+) -> None:
+    feed = make_feed(title="Wire", reliability="C")
+
+    feed_change(actor=editor, feed=feed, reliability="B", title="Wire", enabled=False)
+
+    event = AuditEvent.objects.get(action=Action.FEED_CHANGED)
+    assert event.actor == editor
+    assert event.data == {
+        "feed_id": feed.pk,
+        "changes": {"reliability": ["C", "B"], "enabled": [True, False]},
+    }
+
+
+def test_it_audits_no_change_that_changes_nothing(editor: Any) -> None:
+    feed = make_feed(reliability="C")
+
+    feed_change(actor=editor, feed=feed, reliability="C")
+
+    assert not AuditEvent.objects.exists()
+
+
+def test_it_audits_every_switch_and_lets_only_editors_switch(
+    editor: Any, analyst: Any
+) -> None:
+    feed = make_feed()
+    with pytest.raises(Forbidden):
+        feed_switch(actor=analyst, feed=feed, enabled=False)
+
+    feed_switch(actor=editor, feed=feed, enabled=False)
+    feed_switch(actor=editor, feed=feed, enabled=True)
+    feed_switch(actor=editor, feed=feed, enabled=True)
+
+    changes = [
+        event.data["changes"]["enabled"] for event in AuditEvent.objects.order_by("id")
+    ]
+    assert changes == [[True, False], [False, True], [True, True]]
 
 
 def test_it_lets_only_editors_register_and_change_feeds(

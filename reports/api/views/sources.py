@@ -12,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from feeds.models import Annotation, Article, Feed
-from feeds.scheduling import feed_set_enabled
 from reports.api.filters import AnnotationFilter, ArticleFilter, FeedFilter
 from reports.api.pagination import ArticleCursorPagination
 from reports.api.serializers import (
@@ -31,7 +30,13 @@ from reports.models import Report, Topic
 from reports.review import source_annotate
 from reports.roles import Capability
 from reports.subscriptions import followed_topic_ids, topic_follow, topic_unfollow
-from reports.topics import feed_change, feed_register, topic_create, topic_update
+from reports.topics import (
+    feed_change,
+    feed_register,
+    feed_switch,
+    topic_create,
+    topic_update,
+)
 
 
 @extend_schema(tags=["topics"])
@@ -153,7 +158,7 @@ class FeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet)
     )
     @action(detail=True, methods=["post"])
     def enable(self, request: Request, pk: str) -> Response:
-        feed = feed_set_enabled(feed=self.get_object(), enabled=True)
+        feed = feed_switch(actor=request.user, feed=self.get_object(), enabled=True)
         return Response(FeedSerializer(feed).data)
 
     @extend_schema(
@@ -163,7 +168,7 @@ class FeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DeskViewSet)
     )
     @action(detail=True, methods=["post"])
     def disable(self, request: Request, pk: str) -> Response:
-        feed = feed_set_enabled(feed=self.get_object(), enabled=False)
+        feed = feed_switch(actor=request.user, feed=self.get_object(), enabled=False)
         return Response(FeedSerializer(feed).data)
 
 

@@ -149,6 +149,11 @@ def test_it_lets_editors_disable_and_enable_feeds(editor):
 
     assert (disabled["enabled"], disabled["state"]) == (False, "disabled")
     assert (enabled["enabled"], enabled["state"]) == (True, "new")
+    events = AuditEvent.objects.filter(action="feed_changed", actor=editor)
+    assert [e.data["changes"] for e in events.order_by("id")] == [
+        {"enabled": [True, False]},
+        {"enabled": [False, True]},
+    ]
 
 
 @pytest.mark.parametrize("role", ["anonymous", "subscriber", "analyst"])
