@@ -1,4 +1,4 @@
-"""The admin site as a whole: no page of it answers hostile input with a 500."""
+"""The admin site as a whole: no page answers hostile input with a 500."""
 
 from typing import Any
 
