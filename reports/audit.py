@@ -31,6 +31,8 @@ class Action(StrEnum):
     DOWNLOADED = "downloaded"
     FEED_ADDED = "feed_added"
     FEED_CHANGED = "feed_changed"
+    TOPIC_ADDED = "topic_added"
+    TOPIC_CHANGED = "topic_changed"
 
 
 def audit_record(

@@ -5,7 +5,8 @@ cadence, feeds); matching articles again after a change is left to the
 receivers in `reports.signals`, which run it once the save commits.
 `feed_register`, `feed_change` and `feed_switch` add the role check and an
 audit event to `feeds.registry` and `feeds.scheduling`, which know nothing
-of roles. The admin and the API call these.
+of roles. The admin and the API call these. Every save of a topic or a
+feed that changes something leaves an audit event naming what changed.
 """
 
 import logging
@@ -150,6 +151,14 @@ def topic_create(
     topic = Topic(**cleaned)
     _save(topic, update_fields=None)
     topic.feeds.set(feed_ids or [])
+    audit_record(
+        actor=actor,
+        action=Action.TOPIC_ADDED,
+        data={
+            "topic_id": topic.pk,
+            "settings": {**cleaned, "feeds": sorted(feed_ids or [])},
+        },
+    )
     logger.info("topic added topic_id=%s slug=%s", topic.pk, topic.slug)
     return topic
 
@@ -170,12 +179,22 @@ def topic_update(*, actor: Any, topic: Topic, **changes: Any) -> Topic:
     area = {k: getattr(topic, k) for k in _AREA if k not in changes}
     cleaned, feed_ids = topic_check({**area, **changes}, feeds=feeds, topic=topic)
     changed = [k for k, value in cleaned.items() if getattr(topic, k) != value]
+    changes_seen = {name: [getattr(topic, name), cleaned[name]] for name in changed}
     for name in changed:
         setattr(topic, name, cleaned[name])
     if changed:
         _save(topic, update_fields=changed)
     if feed_ids is not None:
+        had = sorted(topic.feeds.values_list("pk", flat=True))
+        if had != sorted(feed_ids):
+            changes_seen["feeds"] = [had, sorted(feed_ids)]
         topic.feeds.set(feed_ids)
+    if changes_seen:
+        audit_record(
+            actor=actor,
+            action=Action.TOPIC_CHANGED,
+            data={"topic_id": topic.pk, "changes": changes_seen},
+        )
     logger.info(
         "topic changed topic_id=%s fields=%s feeds=%s",
         topic.pk,

@@ -133,6 +133,47 @@ def test_it_refuses_unknown_topic_settings(editor: Any) -> None:
     assert refused.value.problems == ["created_at is not a topic setting."]
 
 
+def test_it_audits_a_topic_added_with_its_settings(editor: Any) -> None:
+    feed = make_feed()
+
+    topic = _new(editor, keywords=["Astana"], feeds=[feed.pk])
+
+    event = AuditEvent.objects.get(action=Action.TOPIC_ADDED)
+    assert (event.actor, event.report) == (editor, None)
+    assert event.data["topic_id"] == topic.pk
+    assert event.data["settings"]["slug"] == "kazakhstan"
+    assert event.data["settings"]["keywords"] == ["Astana"]
+    assert event.data["settings"]["feeds"] == [feed.pk]
+
+
+def test_it_audits_each_changed_topic_setting_as_before_and_after(
+    editor: Any,
+) -> None:
+    kept, added = make_feed(), make_feed()
+    topic = _new(editor, keywords=["Astana"], feeds=[kept.pk])
+
+    topic_update(
+        actor=editor,
+        topic=topic,
+        name="Kazakhstan",
+        keywords=["Astana", "Almaty"],
+        feeds=[kept.pk, added.pk],
+    )
+    topic_update(
+        actor=editor, topic=topic, name="Kazakhstan", feeds=[added.pk, kept.pk]
+    )
+
+    event = AuditEvent.objects.get(action=Action.TOPIC_CHANGED)
+    assert event.actor == editor
+    assert event.data == {
+        "topic_id": topic.pk,
+        "changes": {
+            "keywords": [["Astana"], ["Astana", "Almaty"]],
+            "feeds": [[kept.pk], sorted([kept.pk, added.pk])],
+        },
+    }
+
+
 def test_it_audits_a_feed_added_with_its_settings(editor: Any) -> None:
     feed = feed_register(actor=editor, url="https://example.org/feed", title="Wire")
 
