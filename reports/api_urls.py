@@ -14,6 +14,7 @@ from reports.api.errors import NOT_FOUND_URL_NAME, api_not_found
 from reports.api.views.jobs import JobViewSet
 from reports.api.views.publications import PublicationViewSet
 from reports.api.views.reports import (
+    AuditLogViewSet,
     AuditViewSet,
     CommentViewSet,
     ReportViewSet,
@@ -39,6 +40,7 @@ router.register("reports", ReportViewSet, basename="report")
 router.register(
     r"reports/(?P<report_pk>[0-9]+)/audit", AuditViewSet, basename="report-audit"
 )
+router.register("audit", AuditLogViewSet, basename="audit")
 router.register("revisions", RevisionViewSet, basename="revision")
 router.register("comments", CommentViewSet, basename="comment")
 router.register("jobs", JobViewSet, basename="job")

@@ -173,3 +173,17 @@ class AuditFilter(filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = ["action"]
+
+
+class AuditLogFilter(AuditFilter):
+    report = _id_filter("report", "Events of one report.")
+    without_report = filters.BooleanFilter(
+        field_name="report",
+        lookup_expr="isnull",
+        help_text="Only the events that name no report (feeds, topics, "
+        "annotations made outside a report), or only those that name one.",
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["action", "report", "without_report"]

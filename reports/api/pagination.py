@@ -1,8 +1,9 @@
-"""Pages for every list: numbered pages, and a cursor for articles.
+"""Pages for every list: numbered pages, and a cursor for articles and the
+audit log.
 
-Articles grow without bound and arrive while clients page through them, so
-they page by cursor over (published_at, id): no count query, no skipped or
-repeated rows when new ones arrive.
+Articles and audit events grow without bound and arrive while clients page
+through them, so they page by cursor over (time, id): no count query, no
+skipped or repeated rows when new ones arrive.
 """
 
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -19,3 +20,10 @@ class ArticleCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = ("-published_at", "-id")
+
+
+class AuditCursorPagination(CursorPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = ("-created_at", "-id")

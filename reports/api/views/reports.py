@@ -22,10 +22,12 @@ from rest_framework.response import Response
 from reports import diffing, review, revisions, workflow
 from reports.api.filters import (
     AuditFilter,
+    AuditLogFilter,
     CommentFilter,
     ReportFilter,
     RevisionFilter,
 )
+from reports.api.pagination import AuditCursorPagination
 from reports.api.schema import CONFLICT
 from reports.api.serializers import (
     ApproveSerializer,
@@ -329,6 +331,22 @@ class AuditViewSet(mixins.ListModelMixin, DeskViewSet):
             .select_related("actor")
             .order_by("-created_at", "-id")
         )
+
+
+@extend_schema(tags=["audit"])
+class AuditLogViewSet(mixins.ListModelMixin, DeskViewSet):
+    """The whole audit log, newest first: the events of every report, and
+    those that name none (feeds, topics, annotations made outside a report).
+    """
+
+    serializer_class = AuditEventSerializer
+    capabilities = {"read": Capability.READ_DESK}
+    filterset_class = AuditLogFilter
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = AuditCursorPagination
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return AuditEvent.objects.select_related("actor")
 
 
 @extend_schema(tags=["revisions"])

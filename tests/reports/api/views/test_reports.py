@@ -234,6 +234,42 @@ def test_it_lists_the_audit_log_newest_first_and_filters_it(editor):
     assert [e["action"] for e in only.json()["results"]] == ["submitted"]
 
 
+def test_it_lists_the_whole_audit_log_by_cursor_with_events_naming_no_report(
+    editor, analyst
+):
+    report = make_report()
+    client = bearer_client(editor)
+    client.post(f"/api/reports/{report.pk}/submit/")
+    feed = client.post("/api/feeds/", {"url": "https://example.org/wire.xml"}).json()
+    client.patch(f"/api/feeds/{feed['id']}/", {"reliability": "B"}, format="json")
+
+    first = client.get("/api/audit/", {"page_size": 2}).json()
+    rest = client.get(first["next"]).json()
+    unattached = client.get("/api/audit/", {"without_report": "true"}).json()
+    of_report = client.get("/api/audit/", {"report": report.pk}).json()
+
+    assert "count" not in first
+    assert [e["action"] for e in first["results"] + rest["results"]] == [
+        "feed_changed",
+        "feed_added",
+        "submitted",
+    ]
+    assert [e["action"] for e in unattached["results"]] == [
+        "feed_changed",
+        "feed_added",
+    ]
+    assert unattached["results"][0]["data"]["changes"] == {"reliability": ["F", "B"]}
+    assert [e["action"] for e in of_report["results"]] == ["submitted"]
+    assert bearer_client(analyst).get("/api/audit/").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["subscriber", "outsider"])
+def test_it_keeps_the_whole_audit_log_from_readers(request, role):
+    response = bearer_client(request.getfixturevalue(role)).get("/api/audit/")
+
+    assert response.status_code == 403
+
+
 def test_it_requires_a_reason_to_request_changes(editor):
     report = make_report(state=Report.State.IN_REVIEW)
 
