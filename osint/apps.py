@@ -17,6 +17,8 @@ class DeskAdminConfig(SimpleAdminConfig):
         super().ready()
         from django.contrib import admin
 
+        # Registered here, the project's own app config, so that web
+        # processes, workers and commands all run with the same lookups.
         import_module("osint.lookups")
 
         admin.site.site_header = "OSINT desk"

@@ -178,8 +178,13 @@ def topic_update(*, actor: Any, topic: Topic, **changes: Any) -> Topic:
     # The area is checked as a whole, so unchanged edges count too.
     area = {k: getattr(topic, k) for k in _AREA if k not in changes}
     cleaned, feed_ids = topic_check({**area, **changes}, feeds=feeds, topic=topic)
-    changed = [k for k, value in cleaned.items() if getattr(topic, k) != value]
-    changes_seen = {name: [getattr(topic, name), cleaned[name]] for name in changed}
+    # Each changed setting as [before, after], for the audit event.
+    seen = {
+        k: [getattr(topic, k), value]
+        for k, value in cleaned.items()
+        if getattr(topic, k) != value
+    }
+    changed = list(seen)
     for name in changed:
         setattr(topic, name, cleaned[name])
     if changed:
@@ -187,13 +192,13 @@ def topic_update(*, actor: Any, topic: Topic, **changes: Any) -> Topic:
     if feed_ids is not None:
         had = sorted(topic.feeds.values_list("pk", flat=True))
         if had != sorted(feed_ids):
-            changes_seen["feeds"] = [had, sorted(feed_ids)]
+            seen["feeds"] = [had, sorted(feed_ids)]
         topic.feeds.set(feed_ids)
-    if changes_seen:
+    if seen:
         audit_record(
             actor=actor,
             action=Action.TOPIC_CHANGED,
-            data={"topic_id": topic.pk, "changes": changes_seen},
+            data={"topic_id": topic.pk, "changes": seen},
         )
     logger.info(
         "topic changed topic_id=%s fields=%s feeds=%s",
